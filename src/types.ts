@@ -41,3 +41,34 @@ export interface MlpOptions {
   /** Rows to allocate for up front; larger batches grow the buffers once. Default 256. */
   batchSize?: number;
 }
+
+/**
+ * Optimizers, with PyTorch's semantics. `sgd`: weightDecay adds wd·p to the gradient; momentum keeps
+ * buf = μ·buf + g (dampening 0); nesterov steps along g + μ·buf. `adam`: weightDecay adds wd·p to the gradient
+ * (L2). `adamw`: decoupled decay p ← p − lr·wd·p before the Adam step. Both Adam variants use bias correction
+ * and eps outside the square root.
+ */
+export type OptimizerOptions =
+  | { type: 'sgd'; learningRate: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
+  | {
+      type: 'adam' | 'adamw';
+      learningRate: number;
+      beta1?: number;
+      beta2?: number;
+      eps?: number;
+      weightDecay?: number;
+    };
+
+/**
+ * Learning-rate schedules, as a factor on the optimizer's learning rate at step t (0-based, counted over the
+ * whole fit). `warmupSteps` (any type) ramps linearly: factor·(t+1)/warmupSteps while t < warmupSteps, and the
+ * schedule proper then runs on t − warmupSteps. `step`: gamma^floor(t/stepSize). `exponential`: gamma^t.
+ * `cosine`: min + (1 − min)·(1 + cos(π·t/T))/2 over the T = totalSteps − warmupSteps remaining steps, with
+ * min = minFactor (default 0). `linear`: decays from 1 to minFactor over the same T.
+ */
+export type ScheduleOptions =
+  | { type: 'constant'; warmupSteps?: number }
+  | { type: 'step'; stepSize: number; gamma?: number; warmupSteps?: number }
+  | { type: 'exponential'; gamma: number; warmupSteps?: number }
+  | { type: 'cosine'; minFactor?: number; warmupSteps?: number }
+  | { type: 'linear'; minFactor?: number; warmupSteps?: number };
