@@ -1,0 +1,253 @@
+/**
+ * Reading and writing the safetensors format (https://github.com/huggingface/safetensors): an 8-byte
+ * little-endian header length N, N bytes of UTF-8 JSON describing the tensors, then the raw little-endian data.
+ * Files are treated as untrusted: everything is validated before any allocation sized by the file's contents,
+ * and every refusal is a RangeError (a value out of range) or a TypeError (a value of the wrong kind).
+ */
+
+/** One named float32 tensor; `data` holds product(shape) values in row-major order. */
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** The reference implementation's limit; a larger header is far more likely an attack than a model. */
+const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
+const ENTRY_FIELDS = ['data_offsets', 'dtype', 'shape'];
+// Typed arrays use the host's byte order; the format is little-endian, so big-endian hosts need a swap.
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+// With the u flag only unpaired surrogates match, and those cannot be written as UTF-8.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function fail(Kind: RangeErrorConstructor | TypeErrorConstructor, message: string): never {
+  throw new Kind('safetensors: ' + message);
+}
+
+/** JSON for messages, shortened so a hostile value cannot produce a megabyte-long error. */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIndex(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Element count; a zero dimension wins even over a product that overflowed to Infinity. */
+function elements(shape: number[]): number {
+  // Beyond 2^53 the float product is inexact but still too large to match any length, so no BigInt is needed.
+  return shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
+}
+
+function checkString(value: string, what: string): void {
+  if (LONE_SURROGATE.test(value)) fail(TypeError, `${what} ${show(value)} is not valid Unicode (unpaired surrogate)`);
+}
+
+/**
+ * Encodes tensors (as float32, in the given order) and optional string metadata into a safetensors file. The
+ * header is padded with spaces to a multiple of 8 bytes, as the reference writer does, so the data is aligned.
+ */
+export function encodeSafetensors(tensors: TensorEntry[], metadata?: Record<string, string>): Uint8Array {
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    if (!isPlainObject(metadata)) fail(TypeError, `metadata must be an object of strings, got ${show(metadata)}`);
+    const fields: string[] = [];
+    for (const key of Object.keys(metadata)) {
+      const value = metadata[key];
+      if (typeof value !== 'string') fail(TypeError, `metadata ${show(key)} must be a string, got ${show(value)}`);
+      checkString(key, 'metadata key');
+      checkString(value, `metadata ${show(key)} value`);
+      fields.push(JSON.stringify(key) + ':' + JSON.stringify(value));
+    }
+    parts.push(JSON.stringify(METADATA_KEY) + ':{' + fields.join(',') + '}');
+  }
+
+  const names = new Set<string>();
+  let offset = 0;
+  for (const { name, shape, data } of tensors) {
+    if (typeof name !== 'string') fail(TypeError, `tensor name must be a string, got ${show(name)}`);
+    if (name === METADATA_KEY) fail(RangeError, `a tensor cannot be named ${show(METADATA_KEY)}`);
+    if (names.has(name)) fail(RangeError, `tensor name ${show(name)} is used twice`);
+    checkString(name, 'tensor name');
+    names.add(name);
+    if (!(data instanceof Float32Array)) fail(TypeError, `tensor ${show(name)} data must be a Float32Array`);
+    if (!Array.isArray(shape) || !shape.every(isIndex)) {
+      fail(TypeError, `tensor ${show(name)} shape must be an array of non-negative integers, got ${show(shape)}`);
+    }
+    const size = elements(shape);
+    if (size !== data.length) {
+      fail(RangeError, `tensor ${show(name)} has shape ${show(shape)} (${size} values) but ${data.length} values`);
+    }
+    const end = offset + data.byteLength;
+    // Key order is kept by writing the JSON by hand: an object would move integer-like names to the front.
+    parts.push(JSON.stringify(name) + ':' + JSON.stringify({ dtype: 'F32', shape, data_offsets: [offset, end] }));
+    offset = end;
+  }
+
+  let header = new TextEncoder().encode('{' + parts.join(',') + '}');
+  const padded = Math.ceil(header.length / 8) * 8;
+  if (padded !== header.length) {
+    const withSpaces = new Uint8Array(padded).fill(0x20);
+    withSpaces.set(header);
+    header = withSpaces;
+  }
+
+  const out = new Uint8Array(8 + header.length + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, header.length, true);
+  view.setUint32(4, Math.floor(header.length / 2 ** 32), true);
+  out.set(header, 8);
+  let at = 8 + header.length;
+  for (const { data } of tensors) {
+    if (HOST_LITTLE_ENDIAN) {
+      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    } else {
+      for (let i = 0; i < data.length; i++) view.setFloat32(at + 4 * i, data[i], true);
+    }
+    at += data.byteLength;
+  }
+  return out;
+}
+
+interface Span {
+  name: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Checks one header entry and returns where its data lies, relative to the data section. */
+function readEntry(name: string, entry: unknown, dataLength: number): Span {
+  const what = `tensor ${show(name)}`;
+  checkString(name, 'tensor name');
+  if (!isPlainObject(entry)) {
+    fail(TypeError, `${what} must be an object with dtype, shape and data_offsets, got ${show(entry)}`);
+  }
+  const keys = Object.keys(entry).sort();
+  if (keys.length !== ENTRY_FIELDS.length || keys.some((key, i) => key !== ENTRY_FIELDS[i])) {
+    fail(TypeError, `${what} must have exactly the fields dtype, shape and data_offsets, got ${show(keys)}`);
+  }
+  const { dtype, shape, data_offsets: offsets } = entry;
+  if (typeof dtype !== 'string') fail(TypeError, `${what} dtype must be a string, got ${show(dtype)}`);
+  if (dtype !== 'F32') fail(RangeError, `${what} has dtype ${show(dtype)}, but only "F32" is supported`);
+  if (!Array.isArray(shape) || !shape.every(isIndex)) {
+    fail(TypeError, `${what} shape must be an array of non-negative integers, got ${show(shape)}`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
+    fail(TypeError, `${what} data_offsets must be [begin, end] with non-negative integers, got ${show(offsets)}`);
+  }
+  const [begin, end] = offsets as number[];
+  if (begin > end || end > dataLength) {
+    fail(RangeError, `${what} has data_offsets [${begin},${end}], outside the ${dataLength}-byte data section`);
+  }
+  const bytes = elements(shape as number[]) * 4;
+  if (bytes !== end - begin) {
+    fail(RangeError, `${what} has shape ${show(shape)} (${bytes} bytes) but data_offsets span ${end - begin} bytes`);
+  }
+  return { name, shape: shape as number[], begin, end };
+}
+
+/**
+ * Decodes a safetensors file holding only F32 tensors. Tensors come back in data order (header order between
+ * empty tensors at the same offset), each copied into its own Float32Array. Throws a RangeError or TypeError,
+ * naming what was expected and what was found, for anything that is not a well-formed file.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  options?: { maxHeaderBytes?: number },
+): { tensors: TensorEntry[]; metadata: Record<string, string> } {
+  if (!(bytes instanceof Uint8Array)) fail(TypeError, `expected a Uint8Array, got ${show(bytes)}`);
+  const maxHeaderBytes = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  if (!isIndex(maxHeaderBytes)) fail(TypeError, `maxHeaderBytes must be a non-negative integer`);
+  if (bytes.length < 8) fail(RangeError, `expected at least 8 bytes for the header length, got ${bytes.length}`);
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const low = view.getUint32(0, true);
+  const high = view.getUint32(4, true);
+  const available = bytes.length - 8;
+  // Checking the high word first keeps the length exact: any nonzero high word is already out of range.
+  const headerLength = high === 0 ? low : Number.POSITIVE_INFINITY;
+  if (headerLength > available) {
+    const claimed = high === 0 ? String(low) : String((BigInt(high) << 32n) | BigInt(low));
+    fail(RangeError, `header length ${claimed} exceeds the ${available} bytes after the length field`);
+  }
+  if (headerLength > maxHeaderBytes) {
+    fail(RangeError, `header length ${headerLength} exceeds maxHeaderBytes ${maxHeaderBytes}`);
+  }
+
+  let text: string;
+  try {
+    // ignoreBOM keeps a byte order mark in the text, where JSON.parse refuses it as the reference does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    fail(TypeError, 'header is not valid UTF-8');
+  }
+  // The reference refuses anything else here too, including leading whitespace.
+  if (!text.startsWith('{')) fail(TypeError, `header must start with "{", got ${show(text.slice(0, 20))}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    fail(TypeError, `header is not valid JSON (${(error as Error).message})`);
+  }
+  if (!isPlainObject(header)) fail(TypeError, `header must be a JSON object, got ${show(header)}`);
+
+  // Null-prototype object: keys like "__proto__" become ordinary own properties.
+  const metadata: Record<string, string> = Object.create(null);
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const spans: Span[] = [];
+  // JSON.parse defines "__proto__" as an own key, so Object.keys sees every key the file wrote.
+  for (const name of Object.keys(header)) {
+    const value = header[name];
+    if (name !== METADATA_KEY) {
+      spans.push(readEntry(name, value, dataLength));
+      continue;
+    }
+    if (!isPlainObject(value)) fail(TypeError, `${METADATA_KEY} must be an object of strings, got ${show(value)}`);
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (typeof item !== 'string') fail(TypeError, `metadata ${show(key)} must be a string, got ${show(item)}`);
+      checkString(key, 'metadata key');
+      checkString(item, `metadata ${show(key)} value`);
+      metadata[key] = item;
+    }
+  }
+
+  // The reference requires the tensors to tile the data section exactly, which also rules out aliasing.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const { name, begin, end } of spans) {
+    if (begin !== expected) {
+      const problem = begin < expected ? 'overlaps the previous tensor' : 'leaves a gap';
+      fail(RangeError, `tensor ${show(name)} starts at byte ${begin}, expected ${expected} (it ${problem})`);
+    }
+    expected = end;
+  }
+  if (expected !== dataLength) {
+    fail(RangeError, `tensors cover ${expected} bytes but the data section has ${dataLength} bytes`);
+  }
+
+  const tensors = spans.map(({ name, shape, begin, end }): TensorEntry => {
+    // slice() copies into a fresh, aligned buffer, whatever the alignment of the data in the file.
+    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    const data = new Float32Array(raw.buffer);
+    if (!HOST_LITTLE_ENDIAN) {
+      const le = new DataView(raw.buffer);
+      for (let i = 0; i < data.length; i++) data[i] = le.getFloat32(4 * i, true);
+    }
+    return { name, shape: shape.slice(), data };
+  });
+  return { tensors, metadata };
+}
