@@ -1,7 +1,15 @@
 import type { Engine } from './engine.js';
 import { type KernelName, SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
-import { ACTIVATIONS, type Activation, type LayerParameters, LOSSES, type Loss, type MlpOptions, type Targets } from './types.js';
+import {
+  ACTIVATIONS,
+  type Activation,
+  type LayerParameters,
+  LOSSES,
+  type Loss,
+  type MlpOptions,
+  type Targets,
+} from './types.js';
 
 const ACT_CODE: Record<Activation, number> = {
   identity: 0,
@@ -353,14 +361,13 @@ export class Mlp {
     ranges: { buffer: GPUBuffer; offset: number; size: number }[],
   ): Promise<Float32Array[]> {
     const total = ranges.reduce((n, r) => n + r.size, 0);
-    const staging =
-      this.staging.pop() ??
-      this.engine.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const buffer =
-      staging.size >= total
-        ? staging
-        : (this.engine.releaseBuffer(staging),
-          this.engine.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
+    // Staging buffers are kept for reuse; concurrent reads each take their own.
+    let buffer = this.staging.pop();
+    if (buffer && buffer.size < total) {
+      this.engine.releaseBuffer(buffer);
+      buffer = undefined;
+    }
+    buffer ??= this.engine.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     let at = 0;
     for (const r of ranges) {
       encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, at, r.size);
@@ -406,7 +413,9 @@ export class Mlp {
       x: make('x', capacity * this.layers[0].ldIn, S.STORAGE | S.COPY_DST),
       y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST),
       z,
-      a: this.layers.map((l, j) => (l.act === 'identity' ? z[j] : make(`a${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC))),
+      a: this.layers.map((l, j) =>
+        l.act === 'identity' ? z[j] : make(`a${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC),
+      ),
       dz: this.layers.map((l, j) => make(`dz${j}`, capacity * l.ldOut)),
       da: this.layers.map((l, j) =>
         l.act === 'softmax' && (j < L - 1 || this.loss === 'mse') ? make(`da${j}`, capacity * l.ldOut) : null,
@@ -446,7 +455,16 @@ export class Mlp {
     const batch = this.batch!;
     const L = this.layers.length;
     const slots: UniformWord[][] = [];
-    const pending: { kernel: KernelName; constants: Record<string, number>; entry?: string; slot: number; resources: (GPUBuffer | GPUBufferBinding)[]; workgroups: [number, number]; step?: boolean; list: Dispatch[] }[] = [];
+    const pending: {
+      kernel: KernelName;
+      constants: Record<string, number>;
+      entry?: string;
+      slot: number;
+      resources: (GPUBuffer | GPUBufferBinding)[];
+      workgroups: [number, number];
+      step?: boolean;
+      list: Dispatch[];
+    }[] = [];
     const forward: Dispatch[] = [];
     const loss: Dispatch[] = [];
     const lossIndices: Dispatch[] = [];
@@ -525,7 +543,14 @@ export class Mlp {
       );
     lossDispatch(lossCode, loss);
     if (lastSoftmaxMse) {
-      add(loss, 'softmax_backward', {}, [M, last.out, last.ldOut], [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]], grid(M, 64));
+      add(
+        loss,
+        'softmax_backward',
+        {},
+        [M, last.out, last.ldOut],
+        [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]],
+        grid(M, 64),
+      );
     }
     const reduce = (list: Dispatch[]) =>
       add(list, 'loss_reduce', {}, [M, { f32: scale }, 0], [this.steps, batch.rowLoss, this.losses], [1, 1]);
@@ -547,7 +572,14 @@ export class Mlp {
         [batch.dz[j], input(j), range(this.grads, l.wOffset, l.ldOut * l.ldIn), dummyR, dummyW],
         matmulGroups(l.out, l.inp),
       );
-      add(backward, 'bias_grad', {}, [M, l.ldOut / 4, 0], [batch.dz[j], range(this.grads, l.bOffset, l.ldOut)], [l.ldOut / 4, 1]);
+      add(
+        backward,
+        'bias_grad',
+        {},
+        [M, l.ldOut / 4, 0],
+        [batch.dz[j], range(this.grads, l.bOffset, l.ldOut)],
+        [l.ldOut / 4, 1],
+      );
       if (j === 0) continue;
       const prev = this.layers[j - 1];
       const softmax = prev.act === 'softmax';
@@ -557,24 +589,56 @@ export class Mlp {
         'matmul',
         { FORM: 1, EPILOGUE: softmax || act === 0 ? 0 : 3, ACT: softmax ? 0 : act },
         [M, l.inp, l.out, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, l.ldOut],
-        [batch.dz[j], weight(l), softmax ? batch.da[j - 1]! : batch.dz[j - 1], act === 0 || softmax ? dummyR : batch.z[j - 1], dummyW],
+        [
+          batch.dz[j],
+          weight(l),
+          softmax ? batch.da[j - 1]! : batch.dz[j - 1],
+          act === 0 || softmax ? dummyR : batch.z[j - 1],
+          dummyW,
+        ],
         matmulGroups(M, l.inp),
       );
       if (softmax) {
-        add(backward, 'softmax_backward', {}, [M, prev.out, prev.ldOut], [batch.a[j - 1], batch.da[j - 1]!, batch.dz[j - 1]], grid(M, 64));
+        add(
+          backward,
+          'softmax_backward',
+          {},
+          [M, prev.out, prev.ldOut],
+          [batch.a[j - 1], batch.da[j - 1]!, batch.dz[j - 1]],
+          grid(M, 64),
+        );
       }
     }
 
-    add(update, 'sgd', {}, [this.paramFloats / 4], [this.steps, this.grads, this.params], grid(this.paramFloats / 4, 64));
+    add(
+      update,
+      'sgd',
+      {},
+      [this.paramFloats / 4],
+      [this.steps, this.grads, this.params],
+      grid(this.paramFloats / 4, 64),
+    );
 
     if (this.loss === 'cross_entropy') {
       add(output, 'softmax', {}, [M, last.out, last.ldOut], [batch.z[L - 1], batch.probs!], grid(M, 64));
     } else if (this.loss === 'binary_cross_entropy') {
-      add(output, 'activation', { ACT: ACT_CODE.sigmoid }, [M, last.out, last.ldOut / 4], [batch.z[L - 1], dummyR, batch.probs!], grid(M * (last.ldOut / 4), 64), 'forward');
+      add(
+        output,
+        'activation',
+        { ACT: ACT_CODE.sigmoid },
+        [M, last.out, last.ldOut / 4],
+        [batch.z[L - 1], dummyR, batch.probs!],
+        grid(M * (last.ldOut / 4), 64),
+        'forward',
+      );
     }
 
     // One uniform buffer for the whole plan, one 256-byte slot per dispatch.
-    const buffer = engine.createBuffer('uniforms', slots.length * SLOT_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const buffer = engine.createBuffer(
+      'uniforms',
+      slots.length * SLOT_BYTES,
+      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
     const data = new ArrayBuffer(slots.length * SLOT_BYTES);
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
@@ -587,10 +651,15 @@ export class Mlp {
     device.queue.writeBuffer(buffer, 0, data);
     for (const p of pending) {
       const layout = pipelines.layout(p.kernel);
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer, offset: p.slot * SLOT_BYTES, size: 32 } }];
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer, offset: p.slot * SLOT_BYTES, size: 32 } },
+      ];
       p.resources.forEach((r, i) => {
         const resource: GPUBufferBinding = 'buffer' in r ? r : { buffer: r };
-        entries.push({ binding: i + 1, resource: p.step && i === 0 ? { buffer: resource.buffer, offset: 0, size: 16 } : resource });
+        entries.push({
+          binding: i + 1,
+          resource: p.step && i === 0 ? { buffer: resource.buffer, offset: 0, size: 16 } : resource,
+        });
       });
       p.list.push({
         pipeline: pipelines.get(p.kernel, p.constants, p.entry),
