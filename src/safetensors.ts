@@ -169,7 +169,8 @@ export function decodeSafetensors(
 ): { tensors: TensorEntry[]; metadata: Record<string, string> } {
   if (!(bytes instanceof Uint8Array)) fail(TypeError, `expected a Uint8Array, got ${show(bytes)}`);
   const maxHeaderBytes = options?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (!isIndex(maxHeaderBytes)) fail(TypeError, `maxHeaderBytes must be a non-negative integer, got ${show(maxHeaderBytes)}`);
+  if (!isIndex(maxHeaderBytes))
+    fail(TypeError, `maxHeaderBytes must be a non-negative integer, got ${show(maxHeaderBytes)}`);
   if (bytes.length < 8) fail(RangeError, `expected at least 8 bytes for the header length, got ${bytes.length}`);
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
