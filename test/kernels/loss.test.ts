@@ -1,0 +1,62 @@
+// shaders/loss.wgsl: per-row losses and ∂(mean loss)/∂Z_L (1/b folded in) against the reference, for every
+// loss and target form, with logits of size 30 so a naive exp would overflow. Tolerance: f32 over a row.
+import { describe, it } from 'vitest';
+import type { Activation, Loss } from '../../src/types.js';
+import { act, dact, softmaxRows } from '../reference/activations.js';
+import { expectClose, randomArray } from '../reference/check.js';
+import { lossGrad, lossValue, type RefTargets } from '../reference/losses.js';
+import { useEngine } from '../gpu.js';
+import { pad, roundUp, runKernel, unpad } from './harness.js';
+
+const engine = await useEngine();
+const ACT: Partial<Record<Activation, number>> = { identity: 0, sigmoid: 3, tanh: 4, softmax: 9 };
+
+interface Case {
+  label: string;
+  loss: Loss;
+  code: number;
+  act: Activation;
+  indices?: boolean;
+}
+const CASES: Case[] = [
+  { label: 'cross_entropy, probabilities', loss: 'cross_entropy', code: 0, act: 'identity' },
+  { label: 'cross_entropy, class indices', loss: 'cross_entropy', code: 1, act: 'identity', indices: true },
+  { label: 'mse, identity', loss: 'mse', code: 2, act: 'identity' },
+  { label: 'mse through sigmoid', loss: 'mse', code: 2, act: 'sigmoid' },
+  { label: 'mse through tanh', loss: 'mse', code: 2, act: 'tanh' },
+  { label: 'mse, softmax last (writes dL/dA)', loss: 'mse', code: 2, act: 'softmax' },
+  { label: 'binary_cross_entropy', loss: 'binary_cross_entropy', code: 3, act: 'identity' },
+];
+
+describe.each(CASES)('loss: $label', ({ loss, code, act: last, indices }) => {
+  it.each([
+    [1, 1],
+    [5, 3],
+    [1000, 10],
+    [3, 257],
+  ])('b=%i n=%i', async (b, n) => {
+    const ld = roundUp(n, 4);
+    const z = randomArray(b * n, 41, 30);
+    const out = loss === 'mse' ? (last === 'softmax' ? softmaxRows(z, b, n) : z.map((v) => act(last, v))) : z;
+    let y: RefTargets;
+    if (indices) y = Uint32Array.from({ length: b }, (_, i) => (i * 7) % n);
+    else if (loss === 'cross_entropy')
+      y = Float32Array.from(randomArray(b * n, 42), (v) => Math.abs(v)); // Σy ≠ 1 on purpose
+    else if (loss === 'binary_cross_entropy') y = Float32Array.from(randomArray(b * n, 43), (v) => (v + 1) / 2);
+    else y = Float32Array.from(randomArray(b * n, 44));
+    const elementMean = loss !== 'cross_entropy';
+    const scale = elementMean ? 1 / (b * n) : 1 / b;
+    const [, , , dz, rowLoss] = await runKernel(engine, 'loss', {
+      constants: { LOSS: code, ACT: ACT[last] ?? 0 },
+      dims: [b, n, ld, { f32: scale }],
+      buffers: [pad(out, b, n, ld), y instanceof Uint32Array ? y : pad(y, b, n, ld), pad(z, b, n, ld), b * ld, b],
+      workgroups: [Math.ceil(b / 64)],
+    });
+    const tol = { atol: 1e-6, rtol: 1e-5 };
+    let ref = lossGrad(loss, out, y, b, n);
+    if (loss === 'mse' && last !== 'softmax' && last !== 'identity') ref = ref.map((g, i) => g * dact(last, z[i]));
+    expectClose(unpad(dz, b, n, ld), ref, { atol: tol.atol * scale, rtol: tol.rtol }, 'dz');
+    const mean = rowLoss.slice(0, b).reduce((s, v) => s + v, 0) * scale;
+    expectClose([mean], [lossValue(loss, out, y, b, n)], { atol: 1e-5, rtol: 1e-5 }, 'loss');
+  });
+});

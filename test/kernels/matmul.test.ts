@@ -1,0 +1,150 @@
+// shaders/matmul.wgsl in its three forms and four epilogues against float64 products, on shapes that are not
+// multiples of 4 or of the 32x64 tile. Tolerance: f32 accumulation over K terms of size <= 1.
+import { describe, expect, it } from 'vitest';
+import { act, dact } from '../reference/activations.js';
+import { expectClose, randomArray } from '../reference/check.js';
+import { useEngine } from '../gpu.js';
+import { pad, roundUp, runKernel, unpad } from './harness.js';
+
+const engine = await useEngine();
+const tol = (K: number) => ({ atol: 2e-7 * K + 1e-6, rtol: 1e-5 });
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [5, 3, 7],
+  [33, 7, 257],
+  [7, 257, 33],
+  [1000, 3, 5],
+  [70, 130, 1],
+];
+const groups = (M: number, N: number): [number, number] => [Math.ceil(N / 64), Math.ceil(M / 32)];
+
+/** C[m, n] = Σ_k A(m, k) B(k, n) in float64. */
+function product(
+  M: number,
+  N: number,
+  K: number,
+  a: (m: number, k: number) => number,
+  b: (k: number, n: number) => number,
+) {
+  const c = new Float64Array(M * N);
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a(m, k) * b(k, n);
+      c[m * N + n] = s;
+    }
+  return c;
+}
+
+/** Pad columns [N, ld) must be exactly zero, and rows past M untouched (still `fill`). */
+function expectLayout(c: Float32Array, M: number, N: number, ld: number, rows: number, fill: number, label: string) {
+  for (let m = 0; m < rows; m++) {
+    for (let n = 0; n < ld; n++) {
+      const v = c[m * ld + n];
+      if (m >= M) expect(v, `${label}: row ${m} past M was written`).toBe(fill);
+      else if (n >= N) expect(v, `${label}: pad (${m}, ${n}) must stay 0`).toBe(0);
+    }
+  }
+}
+
+describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
+  const x = randomArray(M * K, 1);
+  const w = randomArray(N * K, 2);
+  const bias = randomArray(N, 3);
+  const ldk = roundUp(K, 4);
+  const ldn = roundUp(N, 4);
+  const extra = 3; // stale rows past M (or past K in the TN form) that must not leak into results
+  const sentinel = 7.5;
+
+  it('NT: Z = X·Wᵀ + b with the activation fused (forward)', async () => {
+    const xs = pad(x, M, K, ldk);
+    const stale = new Float32Array((M + extra) * ldk).fill(9);
+    stale.set(xs);
+    const c0 = new Float32Array((M + extra) * ldn).fill(sentinel);
+    const [, , z, , a] = await runKernel(engine, 'matmul', {
+      constants: { FORM: 0, EPILOGUE: 2, ACT: 5 },
+      dims: [M, N, K, ldk / 4, ldk / 4, ldn / 4, M, N],
+      buffers: [stale, pad(w, N, K, ldk), c0, pad(bias, 1, N, ldn), c0.slice()],
+      workgroups: groups(M, N),
+    });
+    const ref = product(
+      M,
+      N,
+      K,
+      (m, k) => x[m * K + k],
+      (k, n) => w[n * K + k],
+    ).map((v, i) => v + bias[i % N]);
+    expectClose(unpad(z, M, N, ldn), ref, tol(K), 'Z');
+    expectClose(
+      unpad(a, M, N, ldn),
+      ref.map((v) => act('gelu', v)),
+      tol(K),
+      'gelu(Z)',
+    );
+    expectLayout(z, M, N, ldn, M + extra, sentinel, 'Z');
+    expectLayout(a, M, N, ldn, M + extra, sentinel, 'A');
+  });
+
+  it('NN: dX = (δ·W) ⊙ act′(Z_prev) (backward to the input)', async () => {
+    // Here the product is [M, N] with K = the layer's outputs: δ [M, K], W [K, N].
+    const d = randomArray(M * K, 4);
+    const wt = randomArray(K * N, 5);
+    const zprev = randomArray(M * N, 6, 2);
+    const c0 = new Float32Array((M + extra) * ldn).fill(sentinel);
+    const [, , dx] = await runKernel(engine, 'matmul', {
+      constants: { FORM: 1, EPILOGUE: 3, ACT: 4 },
+      dims: [M, N, K, ldk / 4, ldn / 4, ldn / 4, M, ldk],
+      buffers: [pad(d, M, K, ldk), pad(wt, K, N, ldn), c0, pad(zprev, M, N, ldn), 4],
+      workgroups: groups(M, N),
+    });
+    const ref = product(
+      M,
+      N,
+      K,
+      (m, k) => d[m * K + k],
+      (k, n) => wt[k * N + n],
+    ).map((v, i) => v * dact('tanh', zprev[i]));
+    expectClose(unpad(dx, M, N, ldn), ref, tol(K), 'dX');
+    expectLayout(dx, M, N, ldn, M + extra, sentinel, 'dX');
+  });
+
+  it('TN: dW = δᵀ·X, stored and accumulated (weight gradient)', async () => {
+    // The product is [M, N] = δᵀ [M, K] · X [K, N], K the batch; rows past K hold stale values.
+    const ldm = roundUp(M, 4);
+    const d = randomArray(K * M, 7);
+    const xs = randomArray(K * N, 8);
+    const dstale = new Float32Array((K + extra) * ldm).fill(5);
+    dstale.set(pad(d, K, M, ldm));
+    const xstale = new Float32Array((K + extra) * ldn).fill(-5);
+    xstale.set(pad(xs, K, N, ldn));
+    const ref = product(
+      M,
+      N,
+      K,
+      (m, k) => d[k * M + m],
+      (k, n) => xs[k * N + n],
+    );
+    const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
+    const [, , dw] = await runKernel(engine, 'matmul', {
+      constants: { FORM: 2, EPILOGUE: 0, ACT: 0 },
+      dims,
+      buffers: [dstale, xstale, new Float32Array(M * ldn), 4, 4],
+      workgroups: groups(M, N),
+    });
+    expectClose(unpad(dw, M, N, ldn), ref, tol(K), 'dW');
+    expectLayout(dw, M, N, ldn, M, sentinel, 'dW');
+    const prior = pad(randomArray(M * N, 9), M, N, ldn);
+    const [, , acc] = await runKernel(engine, 'matmul', {
+      constants: { FORM: 2, EPILOGUE: 1, ACT: 0 },
+      dims,
+      buffers: [dstale, xstale, prior, 4, 4],
+      workgroups: groups(M, N),
+    });
+    expectClose(
+      unpad(acc, M, N, ldn),
+      ref.map((v, i) => v + prior[Math.floor(i / N) * ldn + (i % N)]),
+      tol(K),
+      'dW += ',
+    );
+  });
+});
