@@ -1,0 +1,166 @@
+// Benchmark page entry: exposes window.__bench, which bench/run.js drives case by case through puppeteer.
+// From a browser console on the served page: `await __bench.run({ smoke: true })`.
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BenchOptions, GpuTimer, MATMUL_FORMS, type MatmulForm, type Result } from './common.js';
+import { benchMatmulTf, benchMatmulWebgrad } from './matmul.js';
+import { benchPeak, PEAK_CASES, type PeakCase } from './peak.js';
+import { benchTrainTf, benchTrainWebgrad, TRAIN_LIBRARIES, type TrainLibrary } from './train.js';
+
+// The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
+setWasmPaths('/tfjs-wasm/');
+// As many threads as allowed: tfjs caps them at half the logical cores (at most 8). Threads need the cross-origin isolation
+// that bench/vite.config.js sets up, otherwise tfjs falls back to the single-threaded binary.
+setThreadsCount(navigator.hardwareConcurrency || 1);
+
+export type Part = 'peak' | 'matmul' | 'train';
+export const PARTS: readonly Part[] = ['peak', 'matmul', 'train'];
+
+export interface PageOptions extends BenchOptions {
+  only: Part[];
+  /** Matmul sizes (square: m = n = k). */
+  sizes: number[];
+  /** Training batch sizes. */
+  batches: number[];
+}
+
+export type Case =
+  | { part: 'peak'; which: PeakCase }
+  | { part: 'matmul'; library: 'tfjs-webgpu' | 'webgrad'; form: MatmulForm; size: number }
+  | { part: 'train'; library: TrainLibrary; batch: number };
+
+export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
+  const smoke = o.smoke ?? false;
+  return {
+    smoke,
+    reps: o.reps ?? (smoke ? 1 : 5),
+    warmup: o.warmup ?? 1,
+    targetMs: o.targetMs ?? (smoke ? 0 : 50),
+    maxIters: o.maxIters ?? 100,
+    only: o.only ?? [...PARTS],
+    sizes: o.sizes ?? (smoke ? [32, 33] : [256, 512, 1024, 300, 777]),
+    batches: o.batches ?? (smoke ? [16] : [64, 1024, 8192]),
+  };
+}
+
+export function listCases(o: PageOptions): Case[] {
+  const cases: Case[] = [];
+  if (o.only.includes('peak')) for (const which of PEAK_CASES) cases.push({ part: 'peak', which });
+  if (o.only.includes('matmul')) {
+    for (const size of o.sizes) {
+      for (const form of MATMUL_FORMS) {
+        for (const library of ['tfjs-webgpu', 'webgrad'] as const) cases.push({ part: 'matmul', library, form, size });
+      }
+    }
+  }
+  if (o.only.includes('train')) {
+    for (const batch of o.batches) for (const library of TRAIN_LIBRARIES) cases.push({ part: 'train', library, batch });
+  }
+  return cases;
+}
+
+let gpu: Promise<{ adapter: GPUAdapter; device: GPUDevice; timer: GpuTimer }> | undefined;
+const gpuErrors: string[] = [];
+
+/** The adapter and a device for the raw kernels and webgrad, with timestamp queries and the adapter's large limits. */
+function getGpu() {
+  gpu ??= (async () => {
+    if (!navigator.gpu) throw new Error('navigator.gpu is missing: WebGPU is not enabled in this browser');
+    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const l = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+      },
+    });
+    device.addEventListener('uncapturederror', (e) => {
+      const msg = (e as GPUUncapturedErrorEvent).error.message;
+      gpuErrors.push(msg);
+      console.error(`WebGPU error: ${msg}`);
+    });
+    device.lost.then((info) => console.error(`WebGPU device lost (${info.reason}): ${info.message}`));
+    return { adapter, device, timer: new GpuTimer(device) };
+  })();
+  return gpu;
+}
+
+const LIMIT_KEYS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** Adapter identity, features and key limits, plus what shapes the measurements (timing method, isolation). */
+export async function adapterReport() {
+  const { adapter, timer } = await getGpu();
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isFallbackAdapter: info.isFallbackAdapter,
+    subgroupMinSize: info.subgroupMinSize,
+    subgroupMaxSize: info.subgroupMaxSize,
+    features: [...adapter.features].sort(),
+    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, adapter.limits[k]])),
+    timing: timer.method,
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    tfjs: tf.version_core,
+  };
+}
+
+export async function runCase(c: Case, options: Partial<PageOptions> = {}): Promise<Result> {
+  const o = resolveOptions(options);
+  const { device, timer } = await getGpu();
+  const errorsBefore = gpuErrors.length;
+  let r: Result;
+  if (c.part === 'peak') r = await benchPeak(device, timer, c.which, o);
+  else if (c.part === 'matmul') {
+    r =
+      c.library === 'webgrad'
+        ? await benchMatmulWebgrad(device, c.form, c.size, o)
+        : await benchMatmulTf(c.form, c.size, o);
+  } else if (c.library === 'webgrad') r = await benchTrainWebgrad(device, c.batch, o);
+  else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, o);
+  await device.queue.onSubmittedWorkDone();
+  if (gpuErrors.length > errorsBefore) throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);
+  return r;
+}
+
+/** Runs every selected case in this page and logs each result (for manual use; run.js calls runCase). */
+export async function run(options: Partial<PageOptions> = {}) {
+  const o = resolveOptions(options);
+  const adapter = await adapterReport();
+  const results: Result[] = [];
+  for (const c of listCases(o)) {
+    const r = await runCase(c, o);
+    console.log(JSON.stringify(r));
+    results.push(r);
+  }
+  return { adapter, results };
+}
+
+// tf is exposed for experiments from the console or puppeteer (e.g. tf.profile, tf.env flags).
+const api = { resolveOptions, listCases, adapterReport, runCase, run, tf };
+declare global {
+  interface Window {
+    __bench: typeof api;
+  }
+}
+window.__bench = api;

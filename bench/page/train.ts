@@ -1,0 +1,111 @@
+// One SGD training step of the MLP 784-256-256-10 (relu, relu, softmax cross-entropy, lr 0.01),
+// in samples per second: TensorFlow.js (WebGPU and wasm backends) and webgrad.
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { type BenchOptions, median, type Result, round4, timeOp } from './common.js';
+import { syncTfWebgpu, useBackend } from './matmul.js';
+import { benchWebgradTraining } from './webgrad.js';
+
+export const LAYERS = [784, 256, 256, 10] as const;
+export const LEARNING_RATE = 0.01;
+
+export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | 'webgrad';
+export const TRAIN_LIBRARIES: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad'];
+
+function trainResult(library: string, batch: number, samples: number[] | null, iters?: number, note?: string) {
+  const ms = samples ? median(samples) : null;
+  const r: Result = {
+    name: 'train-mlp-784-256-256-10',
+    library,
+    batch,
+    samplesPerSec: ms ? round4((batch * 1000) / ms) : null,
+    msMedian: ms ? round4(ms) : null,
+    timing: 'wall',
+  };
+  if (samples) Object.assign(r, { msSamples: samples.map(round4), iters });
+  if (note) r.note = note;
+  else if (!samples) r.note = 'not available';
+  return r;
+}
+
+export async function benchTrainTf(backend: 'webgpu' | 'wasm', batch: number, opts: BenchOptions): Promise<Result> {
+  await useBackend(backend);
+  const before = tf.memory().numTensors;
+  const params: tf.Variable[] = [];
+  for (let l = 0; l + 1 < LAYERS.length; l++) {
+    const [fanIn, fanOut] = [LAYERS[l], LAYERS[l + 1]];
+    const w = tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn));
+    const b = tf.zeros([fanOut]);
+    params.push(tf.variable(w, true, `w${l}`), tf.variable(b, true, `b${l}`));
+    tf.dispose([w, b]); // the variables keep the data
+  }
+  const x = tf.randomNormal([batch, LAYERS[0]]);
+  const labels = tf.tidy(() =>
+    tf.cast(
+      tf.oneHot(tf.randomUniform([batch], 0, LAYERS[LAYERS.length - 1], 'int32'), LAYERS[LAYERS.length - 1]),
+      'float32',
+    ),
+  );
+  const optimizer = tf.train.sgd(LEARNING_RATE);
+  const loss = () => {
+    let h: tf.Tensor = x;
+    for (let l = 0; 2 * l < params.length; l++) {
+      h = tf.add(tf.matMul(h, params[2 * l]), params[2 * l + 1]);
+      if (2 * l + 2 < params.length) h = tf.relu(h);
+    }
+    return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
+  };
+  // `iters` steps back to back; the only sync is reading the last loss at the end.
+  let lastLoss = Number.NaN;
+  const once = async (iters: number) => {
+    const t0 = performance.now();
+    let value: tf.Scalar | null = null;
+    for (let i = 0; i < iters; i++) {
+      value?.dispose();
+      value = optimizer.minimize(loss, true);
+    }
+    lastLoss = (await value!.data())[0];
+    value!.dispose();
+    const ms = performance.now() - t0;
+    if (backend === 'webgpu') await syncTfWebgpu(); // nothing should be left; keeps repetitions independent
+    return ms;
+  };
+  try {
+    const { samples, iters } = await timeOp(once, opts);
+    const note = backend === 'wasm' ? await wasmVariant() : undefined;
+    if (!Number.isFinite(lastLoss)) throw new Error(`tfjs-${backend} training diverged: loss ${lastLoss}`);
+    return trainResult(`tfjs-${backend}`, batch, samples, iters, note);
+  } finally {
+    optimizer.dispose();
+    tf.dispose([x, labels, ...params]);
+    const leaked = tf.memory().numTensors - before;
+    if (leaked > 0) console.warn(`tfjs-${backend}: ${leaked} tensors left after the training benchmark`);
+  }
+}
+
+/** Which wasm binary TensorFlow.js picked (threads need a cross-origin isolated page). */
+async function wasmVariant(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `wasm ${simd ? 'simd' : 'no simd'}, ${threads ? `${getThreadsCount()} threads` : 'single thread'}`;
+}
+
+export async function benchTrainWebgrad(device: GPUDevice, batch: number, opts: BenchOptions): Promise<Result> {
+  // ---- webgrad slot: bench/page/webgrad.ts benchWebgradTraining returns a case, or null = not available.
+  const c = await benchWebgradTraining(batch, device);
+  if (!c) return trainResult('webgrad', batch, null);
+  const sync = () => (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
+  const once = async (iters: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await c.run();
+    await sync();
+    return performance.now() - t0;
+  };
+  try {
+    const { samples, iters } = await timeOp(once, opts);
+    return trainResult('webgrad', batch, samples, iters);
+  } finally {
+    c.dispose();
+  }
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// Benchmark runner: serves bench/ with vite, opens it in headless Chromium with WebGPU, runs the cases
+// one by one in the page (bench/page/main.ts), prints tables and writes bench/results/latest.json.
+//
+//   node bench/run.js [--smoke] [--only=peak,matmul,train] [--reps=N] [--warmup=N] [--target-ms=MS]
+//                     [--sizes=256,512] [--batches=64,1024] [--out=FILE] [--verbose]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { forwardConsole, launchBrowser, startViteServer } from '../scripts/browser.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const PARTS = ['peak', 'matmul', 'train'];
+
+const USAGE = `usage: node bench/run.js [options]
+  --smoke              tiny sizes, 1 repetition (a quick check that everything runs)
+  --only=LIST          parts to run, from ${PARTS.join(',')} (default: all)
+  --reps=N             timed repetitions per case, median reported (default 5, smoke 1)
+  --warmup=N           untimed runs per case before timing (default 1)
+  --target-ms=MS       repeat the operation within a repetition until it lasts about MS (default 50, smoke 0)
+  --sizes=LIST         square matmul sizes (default 256,512,1024,300,777)
+  --batches=LIST       training batch sizes (default 64,1024,8192)
+  --out=FILE           JSON output (default bench/results/latest.json)
+  --verbose            forward the page console and vite logs`;
+
+/** @param {string[]} argv */
+function parseArgs(argv) {
+  /** @type {Record<string, unknown>} */
+  const page = {};
+  const cli = { verbose: false, out: join(benchDir, 'results', 'latest.json') };
+  const ints = (/** @type {string} */ v, /** @type {string} */ flag) =>
+    v.split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: not a non-negative integer: '${s}'`);
+      return n;
+    });
+  for (const arg of argv) {
+    const [flag, value] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, ''];
+    switch (flag) {
+      case '--smoke':
+        page.smoke = true;
+        break;
+      case '--verbose':
+        cli.verbose = true;
+        break;
+      case '--only': {
+        const only = value.split(',').filter(Boolean);
+        const bad = only.filter((p) => !PARTS.includes(p));
+        if (bad.length || !only.length) throw new Error(`--only: expected some of ${PARTS.join(',')}, got '${value}'`);
+        page.only = only;
+        break;
+      }
+      case '--reps':
+        [page.reps] = ints(value, flag);
+        if (page.reps === 0) throw new Error('--reps must be at least 1');
+        break;
+      case '--warmup':
+        [page.warmup] = ints(value, flag);
+        break;
+      case '--target-ms':
+        [page.targetMs] = ints(value, flag);
+        break;
+      case '--sizes':
+        page.sizes = ints(value, flag);
+        break;
+      case '--batches':
+        page.batches = ints(value, flag);
+        break;
+      case '--out':
+        cli.out = value;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option '${arg}'\n${USAGE}`);
+    }
+  }
+  return { page, cli };
+}
+
+/** @param {number | null | undefined} x */
+function fmt(x) {
+  if (x == null || !Number.isFinite(x)) return '-';
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+/** @param {number} bytes */
+const mib = (bytes) => `${fmt(bytes / 2 ** 20)} MiB`;
+
+/**
+ * Prints rows as aligned columns: the first column left-aligned, the others right-aligned.
+ * @param {string} title
+ * @param {string[]} header
+ * @param {string[][]} rows
+ */
+function printTable(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (/** @type {string[]} */ cells) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of rows) console.log(line(r));
+}
+
+/**
+ * @typedef {{ name: string, library: string, size?: number, batch?: number, form?: string, gflops?: number | null,
+ *   gbps?: number | null, samplesPerSec?: number | null, msMedian: number | null, timing?: string, note?: string,
+ *   error?: string }} Result
+ */
+
+/** @param {any} adapter @param {Result[]} results */
+function printReport(adapter, results) {
+  console.log(
+    `\nAdapter: ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(' / ')}` +
+      `${adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}`,
+  );
+  console.log(`Kernel timing: ${adapter.timing}; page cross-origin isolated: ${adapter.crossOriginIsolated}`);
+  console.log(
+    `Limits: ${Object.entries(adapter.limits)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+
+  const peak = results.filter((r) => ['fma-peak', 'copy-shader', 'copyBufferToBuffer'].includes(r.name));
+  if (peak.length) {
+    printTable(
+      'Adapter peak (webgpu)',
+      ['kernel', 'size', 'rate', 'ms', 'timing'],
+      peak.map((r) => [
+        r.name,
+        r.name === 'fma-peak' ? `${fmt(r.size)} inv` : mib(r.size ?? 0),
+        r.error ? 'ERROR' : r.gflops != null ? `${fmt(r.gflops)} GFLOP/s` : `${fmt(r.gbps)} GB/s`,
+        fmt(r.msMedian),
+        r.timing ?? '',
+      ]),
+    );
+  }
+
+  const mm = results.filter((r) => r.name.startsWith('matmul-'));
+  if (mm.length) {
+    /** @type {Map<string, Record<string, Result>>} */
+    const byCase = new Map();
+    for (const r of mm) {
+      const key = `${String(r.size).padStart(4)} ${r.form}`;
+      byCase.set(key, { ...byCase.get(key), [r.library]: r });
+    }
+    const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : fmt(r?.gflops));
+    printTable(
+      'Matmul, GFLOP/s (2·n³ / time; ms per matmul)',
+      ['   n form', 'tfjs-webgpu', 'ms', 'webgrad', 'ms', 'webgrad/tfjs'],
+      [...byCase].map(([key, { 'tfjs-webgpu': t, webgrad: w }]) => [
+        key.replace('ABt', 'A·Bᵀ').replace('AtB', 'Aᵀ·B').replace('AB', 'A·B'),
+        rate(t),
+        fmt(t?.msMedian),
+        rate(w),
+        fmt(w?.msMedian),
+        t?.gflops && w?.gflops ? `${(w.gflops / t.gflops).toFixed(2)}x` : '-',
+      ]),
+    );
+  }
+
+  const tr = results.filter((r) => r.name.startsWith('train-'));
+  if (tr.length) {
+    const libs = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad'];
+    const batches = [...new Set(tr.map((r) => r.batch))];
+    printTable(
+      'Training step, MLP 784-256-256-10, SGD: samples/s (ms per step)',
+      ['batch', ...libs],
+      batches.map((b) => [
+        String(b),
+        ...libs.map((lib) => {
+          const r = tr.find((x) => x.batch === b && x.library === lib);
+          if (r?.error) return 'ERROR';
+          return r?.samplesPerSec ? `${fmt(r.samplesPerSec)} (${fmt(r.msMedian)})` : '-';
+        }),
+      ]),
+    );
+    const wasm = tr.find((r) => r.library === 'tfjs-wasm' && r.note);
+    if (wasm) console.log(`tfjs-wasm: ${wasm.note}`);
+  }
+  const failed = results.filter((r) => r.error);
+  for (const r of failed) console.log(`FAILED ${r.name} ${r.library} ${r.size ?? r.batch ?? ''}: ${r.error}`);
+}
+
+/** @param {any} c */
+function describe(c) {
+  if (c.part === 'peak') return `peak ${c.which}`;
+  if (c.part === 'matmul') return `matmul ${c.library} ${c.form} ${c.size}`;
+  return `train ${c.library} batch ${c.batch}`;
+}
+
+async function main() {
+  const { page: pageOptions, cli } = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const server = await startViteServer({ root: benchDir, verbose: cli.verbose });
+  const browser = await launchBrowser({
+    webgpu: true,
+    verbose: false,
+    // One case per page.evaluate; a big training batch on a software adapter can take minutes.
+    protocolTimeout: pageOptions.smoke ? 120_000 : 20 * 60_000,
+  });
+  try {
+    const page = await browser.newPage();
+    if (cli.verbose) forwardConsole(page);
+    else {
+      page.on(
+        'console',
+        (m) => ['error', 'warn'].includes(m.type()) && console.error(`[page] ${m.type()}: ${m.text()}`),
+      );
+      page.on('pageerror', (e) => console.error(`[page] uncaught: ${e instanceof Error ? e.message : e}`));
+    }
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.waitForFunction(() => 'window' in globalThis && '__bench' in window, { timeout: 60_000 });
+    const options = await page.evaluate((o) => window.__bench.resolveOptions(o), pageOptions);
+    const adapter = await page.evaluate(() => window.__bench.adapterReport());
+    const cases = await page.evaluate((o) => window.__bench.listCases(o), options);
+    console.error(
+      `webgrad bench: ${adapter.description || adapter.architecture || adapter.vendor}, ${cases.length} cases`,
+    );
+
+    /** @type {Result[]} */
+    const results = [];
+    for (const [i, c] of cases.entries()) {
+      const t0 = performance.now();
+      let r;
+      try {
+        r = await page.evaluate((cc, o) => window.__bench.runCase(cc, o), c, options);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        r = { name: c.part === 'peak' ? c.which : c.part, library: c.library ?? 'webgpu', msMedian: null, error: msg };
+        if ('size' in c) r.size = c.size;
+        if ('batch' in c) r.batch = c.batch;
+        if ('form' in c) r.form = c.form;
+      }
+      const rate = r.error
+        ? `ERROR ${r.error}`
+        : r.gflops != null
+          ? `${fmt(r.gflops)} GFLOP/s`
+          : r.gbps != null
+            ? `${fmt(r.gbps)} GB/s`
+            : r.samplesPerSec != null
+              ? `${fmt(r.samplesPerSec)} samples/s`
+              : 'not available';
+      console.error(
+        `  [${i + 1}/${cases.length}] ${describe(c)}: ${rate} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+      results.push(r);
+    }
+
+    printReport(adapter, results);
+    const seconds = (performance.now() - started) / 1000;
+    const report = {
+      adapter,
+      browser: await browser.version(),
+      date: new Date().toISOString(),
+      options,
+      durationSec: Number(seconds.toFixed(1)),
+      results,
+    };
+    mkdirSync(dirname(cli.out), { recursive: true });
+    writeFileSync(cli.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\n${results.length} results in ${seconds.toFixed(1)} s -> ${relative(process.cwd(), cli.out)}`);
+    if (results.some((r) => r.error)) process.exitCode = 1;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
