@@ -5,8 +5,12 @@
 //   LOSS 3 binary_cross_entropy, sigmoid fused:         ℓ = Σ_n max(z,0) − z·y + log(1 + e^−|z|),
 //                                                        dz = (sigmoid(z) − y)·scale
 // scale is 1/B for cross-entropy and 1/(B·N) for the element means, B the whole batch (micro-batches share it).
+// Beside each row's loss goes its accuracy in [0, 1], for training curves and evaluate(): the argmax matches the
+// label (cross-entropy; mse with N > 1 against argmax y), the fraction of elements on the right side of 0.5
+// (binary_cross_entropy), or |out − y| < 0.5 (mse with one output).
 // For mse with a softmax last layer this writes dL/dA and softmax_backward.wgsl finishes the job.
-// Shapes: out, aux (Z, mse only), dz [M, ld] row-major, ld in floats; row_loss [M]. One invocation per row.
+// Shapes: out, aux (Z, mse only), dz [M, ld] row-major, ld in floats; row_loss [M] (loss, accuracy) pairs.
+// One invocation per row.
 // Needs activations.wgsl prepended (ACT is the last layer's activation).
 
 struct Dims {
@@ -23,7 +27,46 @@ override LOSS: u32 = 0u;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> aux: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(5) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(5) var<storage, read_write> row_loss: array<vec2<f32>>;
+
+fn argmax_out(row: u32) -> u32 {
+  var best = 0u;
+  for (var n = 1u; n < dims.N; n++) {
+    if (out[row + n] > out[row + best]) {
+      best = n;
+    }
+  }
+  return best;
+}
+
+fn argmax_y(row: u32) -> u32 {
+  var best = 0u;
+  for (var n = 1u; n < dims.N; n++) {
+    if (y[row + n] > y[row + best]) {
+      best = n;
+    }
+  }
+  return best;
+}
+
+fn hit(m: u32, row: u32) -> f32 {
+  switch LOSS {
+    case 1u: { return select(0.0, 1.0, argmax_out(row) == bitcast<u32>(y[m])); }
+    case 3u: {
+      var right = 0.0;
+      for (var n = 0u; n < dims.N; n++) {
+        right += select(0.0, 1.0, (out[row + n] > 0.0) == (y[row + n] > 0.5));
+      }
+      return right / f32(dims.N);
+    }
+    default: {
+      if (dims.N == 1u) {
+        return select(0.0, 1.0, abs(out[row] - y[row]) < 0.5);
+      }
+      return select(0.0, 1.0, argmax_out(row) == argmax_y(row));
+    }
+  }
+}
 
 fn cross_entropy(m: u32, row: u32) -> f32 {
   var mx = out[row];
@@ -93,5 +136,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     case 3u: { loss = binary_cross_entropy(row); }
     default: { loss = cross_entropy(m, row); }
   }
-  row_loss[m] = loss;
+  row_loss[m] = vec2<f32>(loss, hit(m, row));
 }

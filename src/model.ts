@@ -1,6 +1,11 @@
+import { GpuDataset, identity, type TrainingData, validateData } from './batches.js';
 import type { Engine } from './engine.js';
-import { type KernelName, SLOT_BYTES } from './pipelines.js';
+import { describe } from './errors.js';
+import { Optimizer } from './optimizers.js';
+import { SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
+import { type Dispatch, DispatchBuilder, grid, record, type Resource } from './scheduler.js';
+import { type FitOptions, type History, fitModel } from './train.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -8,6 +13,7 @@ import {
   LOSSES,
   type Loss,
   type MlpOptions,
+  type OptimizerOptions,
   type Targets,
 } from './types.js';
 
@@ -29,9 +35,10 @@ const ALIGN = SLOT_BYTES / 4;
 /** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 4 rows x 8 columns). */
 const TILE_ROWS = 32;
 const TILE_COLS = 64;
-/** Steps whose per-step values (learning rate, loss slot) can be queued in one submit. */
-const STEP_SLOTS = 64;
-const LOSS_SLOTS = 256;
+/** Passes (micro-batches or steps) whose per-step values can be queued for one submit. */
+export const STEP_SLOTS = 256;
+/** (loss, accuracy) pairs kept on the GPU. Slot 0 serves single calls; fit() cycles through the rest. */
+export const LOSS_SLOTS = 1024;
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -44,14 +51,6 @@ interface Layer {
   act: Activation;
   wOffset: number;
   bOffset: number;
-}
-
-interface Dispatch {
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  workgroups: [number, number];
-  /** Binds the per-step uniform through a dynamic offset. */
-  step?: boolean;
 }
 
 /** Activation buffers for up to `capacity` rows. */
@@ -68,9 +67,11 @@ interface Batch {
   owned: GPUBuffer[];
 }
 
-/** Everything one step on `rows` rows dispatches, bind groups and uniforms made once. */
+/**
+ * Everything one pass over `rows` rows dispatches, bind groups and uniforms made once. `total` is the whole
+ * batch's size (a micro-batch divides by it), `accumulate` adds gradients and loss to the previous pass's.
+ */
 interface Plan {
-  rows: number;
   uniforms: GPUBuffer;
   forward: Dispatch[];
   /** Loss for float targets (and mse, binary_cross_entropy). */
@@ -78,40 +79,46 @@ interface Plan {
   /** Loss for class indices (cross_entropy only). */
   lossIndices: Dispatch[];
   backward: Dispatch[];
-  update: Dispatch[];
   output: Dispatch[];
 }
 
-/** A uniform value tagged as f32 (untagged numbers are written as u32). */
-type UniformWord = number | { f32: number };
-
 /**
  * A multilayer perceptron F(x) = σ_L(W_L(… σ_1(W_1 x + b_1) …) + b_L) living on the GPU, trained by
- * backpropagation and mini-batch SGD. Made by engine.mlp().
+ * backpropagation and mini-batch gradient descent. Made by engine.mlp().
  */
 export class Mlp {
   readonly sizes: readonly number[];
   readonly activations: readonly Activation[];
   readonly loss: Loss;
+  /** @internal */ readonly engine: Engine;
+  /** @internal Most rows one pass holds; larger batches run as micro-batches whose gradients add up. */
+  readonly maxRows: number;
   private readonly layers: Layer[];
   private readonly paramFloats: number;
-  private readonly params: GPUBuffer;
-  private readonly grads: GPUBuffer;
-  private readonly steps: GPUBuffer;
-  private readonly losses: GPUBuffer;
-  private readonly stepWords = new ArrayBuffer(SLOT_BYTES);
+  /** @internal */ readonly params: GPUBuffer;
+  /** @internal */ readonly grads: GPUBuffer;
+  /** @internal */ readonly steps: GPUBuffer;
+  /** @internal */ readonly losses: GPUBuffer;
+  private readonly plainSgd: Dispatch[] = [];
+  private readonly plainSgdUniforms: GPUBuffer;
+  private optimizer: Optimizer | null = null;
   private batch: Batch | null = null;
-  private plans = new Map<number, Plan>();
+  private plans = new Map<string, Plan>();
+  private datasets = new WeakMap<object, GpuDataset>();
+  private liveDatasets = new Set<GpuDataset>();
   private staging: GPUBuffer[] = [];
   private scratch = new Float32Array(0);
+  private readonly stepData = new ArrayBuffer(STEP_SLOTS * SLOT_BYTES);
   private disposed = false;
+  /** @internal Set while fit() runs: other calls would interleave with its queued steps. */
+  training = false;
+  /** Optimizer steps taken so far (Adam's bias correction counts from here). */
+  stepCount = 0;
 
   /** Use engine.mlp(). */
-  constructor(
-    private readonly engine: Engine,
-    options: MlpOptions,
-  ) {
+  constructor(engine: Engine, options: MlpOptions) {
     validateOptions(options);
+    this.engine = engine;
     this.sizes = [...options.sizes];
     this.activations = [...options.activations];
     this.loss = options.loss;
@@ -127,19 +134,35 @@ export class Mlp {
       return layer;
     });
     this.paramFloats = offset;
+    this.maxRows = this.rowLimit(options.microBatchSize);
     const bytes = offset * 4;
     const S = GPUBufferUsage;
     this.params = engine.createBuffer('params', bytes, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.grads = engine.createBuffer('grads', bytes, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.steps = engine.createBuffer('steps', STEP_SLOTS * SLOT_BYTES, S.UNIFORM | S.COPY_DST);
-    this.losses = engine.createBuffer('losses', LOSS_SLOTS * 4, S.STORAGE | S.COPY_SRC | S.COPY_DST);
+    this.losses = engine.createBuffer('losses', LOSS_SLOTS * 8, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     engine.write(this.params, 0, this.initialParameters(options.seed ?? 0));
-    this.ensureBatch(options.batchSize ?? 256);
+    const builder = new DispatchBuilder(engine);
+    builder.add(
+      this.plainSgd,
+      'sgd',
+      { MOMENTUM: 0, NESTEROV: 0, CLIP: 0 },
+      [offset / 4, { f32: 0 }, { f32: 0 }, { f32: 0 }],
+      [this.steps, this.grads, this.params, engine.dummyWrite, engine.dummyRead],
+      grid(engine, offset / 4, 64),
+    );
+    this.plainSgdUniforms = builder.build('sgd-uniforms');
+    this.ensureBatch(Math.min(options.batchSize ?? 256, this.maxRows));
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.layers.reduce((n, l) => n + l.out * l.inp + l.out, 0);
   }
 
   /** Replaces every layer's weight [out, in] and bias [out] (row-major, as torch.nn.Linear). */
   setParameters(params: LayerParameters[]): void {
-    this.check();
+    this.check('setParameters');
     if (!Array.isArray(params) || params.length !== this.layers.length) {
       throw new TypeError(
         `setParameters: expected an array of ${this.layers.length} { weight, bias } layers, got ${describe(params)}`,
@@ -159,6 +182,13 @@ export class Mlp {
           `setParameters: layer ${l} bias must be a Float32Array of ${layer.out} values, got ${describe(bias)}`,
         );
       }
+      for (const [name, a] of [
+        ['weight', weight],
+        ['bias', bias],
+      ] as const) {
+        const bad = a.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new RangeError(`setParameters: layer ${l} ${name}[${bad}] is ${a[bad]}, not finite`);
+      }
       for (let o = 0; o < layer.out; o++) {
         flat.set(weight.subarray(o * layer.inp, (o + 1) * layer.inp), layer.wOffset + o * layer.ldIn);
       }
@@ -169,10 +199,10 @@ export class Mlp {
 
   /** Every layer's weight [out, in] and bias [out], copied from the GPU. */
   async getParameters(): Promise<LayerParameters[]> {
-    this.check();
+    this.check('getParameters', true);
     const encoder = this.engine.device.createCommandEncoder();
-    const flat = await this.readBack(encoder, [{ buffer: this.params, offset: 0, size: this.paramFloats * 4 }]);
-    return this.unpackLayers(flat[0]);
+    const [flat] = await this.readBack(encoder, [{ buffer: this.params, offset: 0, size: this.paramFloats * 4 }]);
+    return this.unpackLayers(flat);
   }
 
   /**
@@ -180,15 +210,10 @@ export class Mlp {
    * changing the model. x: [b, in] row-major; y: [b, out] targets or [b] class indices.
    */
   async lossAndGradients(x: Float32Array, y: Targets): Promise<{ loss: number; gradients: LayerParameters[] }> {
-    const rows = this.upload(x, y, 'lossAndGradients');
-    const plan = this.plan(rows);
-    this.writeStep(0, 0, 0);
+    this.check('lossAndGradients');
+    const rows = this.validateBatch(x, y, 'lossAndGradients');
+    this.runHostBatch(x, y, rows, 0, null);
     const encoder = this.engine.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    this.record(pass, plan.forward, 0);
-    this.record(pass, y instanceof Uint32Array ? plan.lossIndices : plan.loss, 0);
-    this.record(pass, plan.backward, 0);
-    pass.end();
     const [loss, grads] = await this.readBack(encoder, [
       { buffer: this.losses, offset: 0, size: 4 },
       { buffer: this.grads, offset: 0, size: this.paramFloats * 4 },
@@ -201,47 +226,99 @@ export class Mlp {
    * binary_cross_entropy (sigmoid), else the last activation's output.
    */
   async predict(x: Float32Array): Promise<Float32Array> {
-    const rows = this.upload(x, null, 'predict');
-    const plan = this.plan(rows);
-    const encoder = this.engine.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    this.record(pass, plan.forward, 0);
-    this.record(pass, plan.output, 0);
-    pass.end();
+    this.check('predict');
+    const rows = this.validateBatch(x, null, 'predict');
+    const first = this.layers[0];
     const last = this.layers[this.layers.length - 1];
-    const batch = this.batch!;
-    const source = batch.probs ?? batch.a[this.layers.length - 1];
-    const [out] = await this.readBack(encoder, [{ buffer: source, offset: 0, size: rows * last.ldOut * 4 }]);
-    return unpad(out, rows, last.out, last.ldOut);
+    const result = new Float32Array(rows * last.out);
+    for (let start = 0; start < rows; start += this.maxRows) {
+      const n = Math.min(this.maxRows, rows - start);
+      this.ensureBatch(n);
+      const batch = this.batch!;
+      const plan = this.plan(n, n, false, null);
+      this.engine.write(
+        batch.x,
+        0,
+        this.pad(x.subarray(start * first.inp, (start + n) * first.inp), n, first.inp, first.ldIn),
+      );
+      const encoder = this.engine.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      record(pass, plan.forward, 0);
+      record(pass, plan.output, 0);
+      pass.end();
+      const source = batch.probs ?? batch.a[this.layers.length - 1];
+      const [out] = await this.readBack(encoder, [{ buffer: source, offset: 0, size: n * last.ldOut * 4 }]);
+      result.set(unpad(out, n, last.out, last.ldOut), start * last.out);
+    }
+    return result;
   }
 
   /**
-   * One SGD step on this batch: θ ← θ − η·(1/b)Σ∇ℓ_i. Recorded into one command encoder and submitted once;
-   * nothing is read back. The step's loss stays on the GPU (see lastLoss()).
+   * One SGD step on this batch: θ ← θ − η·(1/b)Σ∇ℓ_i. Recorded into one command encoder and submitted once
+   * (batches larger than one pass holds run as micro-batches first); nothing is read back. The step's loss stays
+   * on the GPU (see lastLoss()).
    */
   sgdStep(x: Float32Array, y: Targets, learningRate: number): void {
+    this.check('sgdStep');
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
       throw new TypeError(`sgdStep: learningRate must be a finite number, got ${describe(learningRate)}`);
     }
-    const rows = this.upload(x, y, 'sgdStep');
-    const plan = this.plan(rows);
-    this.writeStep(0, learningRate, 0);
-    const encoder = this.engine.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    this.record(pass, plan.forward, 0);
-    this.record(pass, y instanceof Uint32Array ? plan.lossIndices : plan.loss, 0);
-    this.record(pass, plan.backward, 0);
-    this.record(pass, plan.update, 0);
-    pass.end();
-    this.engine.device.queue.submit([encoder.finish()]);
+    const rows = this.validateBatch(x, y, 'sgdStep');
+    this.runHostBatch(x, y, rows, learningRate, this.plainSgd);
+    this.stepCount++;
   }
 
-  /** The loss of the most recent sgdStep or lossAndGradients, read from the GPU. */
+  /** The loss of the most recent sgdStep, lossAndGradients or evaluate, read from the GPU. */
   async lastLoss(): Promise<number> {
-    this.check();
+    this.check('lastLoss', true);
     const encoder = this.engine.device.createCommandEncoder();
     const [loss] = await this.readBack(encoder, [{ buffer: this.losses, offset: 0, size: 4 }]);
     return loss[0];
+  }
+
+  /**
+   * Mean loss and accuracy over a dataset, computed on the GPU in batches with one readback. Accuracy is the
+   * argmax hit rate (cross_entropy; mse with several outputs), the per-element rate at 0.5
+   * (binary_cross_entropy), or |out − y| < 0.5 (mse with one output).
+   */
+  async evaluate(x: Float32Array | Uint8Array, y: Targets, options: { inputScale?: number; batchSize?: number } = {}) {
+    this.check('evaluate');
+    const data: TrainingData = { x, y, inputScale: options.inputScale };
+    const ds = this.dataset(data, 'evaluate');
+    const batchSize = options.batchSize ?? this.maxRows;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RangeError(`evaluate: batchSize must be an integer >= 1, got ${describe(batchSize)}`);
+    }
+    const rows = Math.min(batchSize, this.maxRows);
+    let slot = 0;
+    const encoder = this.engine.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    ds.setOrder(identity(ds.n));
+    const words = new DataView(this.stepData);
+    for (let start = 0; start < ds.n; start += rows, slot++) {
+      if (slot === STEP_SLOTS)
+        throw new RangeError(`evaluate: ${ds.n} rows need more than ${STEP_SLOTS} passes; raise batchSize`);
+      const n = Math.min(rows, ds.n - start);
+      this.ensureBatch(n);
+      const plan = this.plan(n, ds.n, start > 0, ds);
+      writeStep(words, slot, 0, 0, 0, start);
+      record(pass, plan.forward, slot);
+      record(pass, ds.yIndices ? plan.lossIndices : plan.loss, slot);
+    }
+    pass.end();
+    this.engine.write(this.steps, 0, new Uint8Array(this.stepData, 0, slot * SLOT_BYTES));
+    const [out] = await this.readBack(encoder, [{ buffer: this.losses, offset: 0, size: 8 }]);
+    return { loss: out[0], accuracy: out[1] };
+  }
+
+  /**
+   * Trains on a dataset held on the GPU: seeded shuffling each epoch, mini-batches drawn by a gather kernel,
+   * optimizer and schedule fused on the GPU, steps queued ahead and the loss read back asynchronously.
+   * See FitOptions; resolves with the per-epoch history.
+   */
+  async fit(data: TrainingData, options: FitOptions = {}): Promise<History> {
+    this.check('fit');
+    return fitModel(this, data, options);
   }
 
   /** Frees this model's GPU buffers. */
@@ -249,114 +326,108 @@ export class Mlp {
     if (this.disposed) return;
     this.disposed = true;
     this.dropBatch();
-    for (const b of [this.params, this.grads, this.steps, this.losses, ...this.staging]) this.engine.releaseBuffer(b);
+    this.optimizer?.release();
+    for (const ds of this.liveDatasets) ds.release();
+    this.liveDatasets.clear();
+    const own = [this.params, this.grads, this.steps, this.losses, this.plainSgdUniforms, ...this.staging];
+    for (const b of own) this.engine.releaseBuffer(b);
     this.staging = [];
     this.engine.forget(this);
   }
 
-  /** Number of trainable parameters. */
-  get parameterCount(): number {
-    return this.layers.reduce((n, l) => n + l.out * l.inp + l.out, 0);
-  }
-
-  private check(): void {
+  /** @internal Throws if the model or engine cannot be used now. */
+  check(what: string, duringFit = false): void {
     this.engine.check();
-    if (this.disposed) throw new Error('webgrad: this model was disposed');
+    if (this.disposed) throw new Error(`${what}: this model was disposed`);
+    if (this.training && !duringFit) throw new Error(`${what}: fit() is running on this model; await it first`);
   }
 
-  private initialParameters(seed: number): Float32Array {
-    const rng = new Random(seed);
-    const flat = new Float32Array(this.paramFloats);
-    for (const layer of this.layers) {
-      // He for the rectifier family, whose outputs halve the variance; Xavier for the rest.
-      const he = ['relu', 'leaky_relu', 'elu', 'gelu', 'silu'].includes(layer.act);
-      const std = he ? Math.sqrt(2 / layer.inp) : Math.sqrt(2 / (layer.inp + layer.out));
-      for (let o = 0; o < layer.out; o++) {
-        for (let i = 0; i < layer.inp; i++) flat[layer.wOffset + o * layer.ldIn + i] = std * rng.normal();
-      }
-    }
-    return flat;
-  }
-
-  private unpackLayers(flat: Float32Array): LayerParameters[] {
-    return this.layers.map((layer) => ({
-      weight: unpad(flat.subarray(layer.wOffset), layer.out, layer.inp, layer.ldIn),
-      bias: flat.slice(layer.bOffset, layer.bOffset + layer.out),
-    }));
-  }
-
-  /** Validates a batch and writes it (padded to the layout's leading dimensions) to the input buffers. */
-  private upload(x: Float32Array, y: Targets | null, what: string): number {
-    this.check();
+  /** @internal The uploaded copy of a dataset (made once per x array, then reused). */
+  dataset(data: TrainingData, what: string): GpuDataset {
     const first = this.layers[0];
     const last = this.layers[this.layers.length - 1];
-    if (!(x instanceof Float32Array)) throw new TypeError(`${what}: x must be a Float32Array, got ${describe(x)}`);
-    if (x.length === 0 || x.length % first.inp !== 0) {
-      throw new RangeError(
-        `${what}: x must hold b x ${first.inp} values (b >= 1) for a ${first.inp}-input model, got ${x.length}`,
+    const n = validateData(data, first.inp, last.out, this.loss === 'cross_entropy', what);
+    const cached = this.datasets.get(data.x);
+    if (cached && cached.n === n && cached.scale === (data.inputScale ?? 1)) {
+      // Targets may differ for the same inputs: always refresh them (cheap next to x).
+      this.engine.write(cached.y, 0, data.y);
+      if (cached.yIndices === data.y instanceof Uint32Array) return cached;
+    }
+    if (cached) {
+      cached.release();
+      this.liveDatasets.delete(cached);
+    }
+    const ds = new GpuDataset(this.engine, n, first.inp, last.out, data);
+    this.datasets.set(data.x, ds);
+    this.liveDatasets.add(ds);
+    return ds;
+  }
+
+  /** @internal The optimizer for these options, keeping its state while the options stay the same. */
+  optimizerFor(options: OptimizerOptions, clipNorm?: number): Optimizer {
+    const key = JSON.stringify([options, clipNorm ?? null]);
+    if (this.optimizer?.key !== key) {
+      const next = new Optimizer(
+        this.engine,
+        { params: this.params, grads: this.grads, steps: this.steps, floats: this.paramFloats },
+        options,
+        clipNorm,
       );
+      this.optimizer?.release();
+      this.optimizer = next;
+      this.stepCount = 0;
     }
-    const rows = x.length / first.inp;
-    if (y !== null) this.validateTargets(y, rows, what);
-    this.ensureBatch(rows);
-    const batch = this.batch!;
-    this.engine.write(batch.x, 0, this.pad(x, rows, first.inp, first.ldIn));
-    if (y instanceof Uint32Array) this.engine.write(batch.y, 0, y);
-    else if (y) this.engine.write(batch.y, 0, this.pad(y, rows, last.out, last.ldOut));
-    return rows;
+    return this.optimizer;
   }
 
-  private validateTargets(y: Targets, rows: number, what: string): void {
-    const out = this.layers[this.layers.length - 1].out;
-    if (y instanceof Uint32Array) {
-      if (this.loss !== 'cross_entropy') {
-        throw new TypeError(`${what}: class indices (Uint32Array) need the cross_entropy loss, not ${this.loss}`);
-      }
-      if (y.length !== rows) {
-        throw new RangeError(`${what}: y must hold ${rows} class indices (one per row of x), got ${y.length}`);
-      }
-      for (let i = 0; i < y.length; i++) {
-        if (y[i] >= out) throw new RangeError(`${what}: y[${i}] = ${y[i]} is not a class index in [0, ${out})`);
-      }
-    } else if (y instanceof Float32Array) {
-      if (y.length !== rows * out) {
-        throw new RangeError(`${what}: y must hold ${rows}x${out} = ${rows * out} targets, got ${y.length}`);
-      }
-    } else {
-      throw new TypeError(`${what}: y must be a Float32Array [b, out] or Uint32Array [b], got ${describe(y)}`);
+  /**
+   * @internal Records one training step drawn from `ds` rows [start, start + rows) into `pass`: micro-batches of
+   * forward, loss and backward, then `update`. Writes each pass's step values into stepData from `slot` on and
+   * returns the next free slot.
+   */
+  recordStep(
+    pass: GPUComputePassEncoder,
+    ds: GpuDataset,
+    start: number,
+    rows: number,
+    slot: number,
+    lr: number,
+    lossSlot: number,
+    update: Dispatch[],
+  ): number {
+    const words = new DataView(this.stepData);
+    for (let at = 0; at < rows; at += this.maxRows, slot++) {
+      const n = Math.min(this.maxRows, rows - at);
+      this.ensureBatch(n);
+      const plan = this.plan(n, rows, at > 0, ds);
+      writeStep(words, slot, lr, this.stepCount + 1, lossSlot, start + at);
+      record(pass, plan.forward, slot);
+      record(pass, ds.yIndices ? plan.lossIndices : plan.loss, slot);
+      record(pass, plan.backward, slot);
     }
+    // The update reads lr and t from the last micro-batch's slot.
+    record(pass, update, slot - 1);
+    this.stepCount++;
+    return slot;
   }
 
-  /** Row-major [rows, cols] to [rows, ld]; returns the input itself when no padding is needed. */
-  private pad(data: Float32Array, rows: number, cols: number, ld: number): Float32Array {
-    if (cols === ld) return data;
-    if (this.scratch.length < rows * ld) this.scratch = new Float32Array(rows * ld);
-    const out = this.scratch.subarray(0, rows * ld);
-    out.fill(0);
-    for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, (r + 1) * cols), r * ld);
-    return out;
+  /** @internal Passes a step of `rows` rows takes (one per micro-batch). */
+  passesPerStep(rows: number): number {
+    return Math.ceil(rows / this.maxRows);
   }
 
-  private writeStep(slot: number, lr: number, lossSlot: number): void {
-    const f = new Float32Array(this.stepWords);
-    const u = new Uint32Array(this.stepWords);
-    f[0] = lr;
-    f[1] = 0;
-    u[2] = lossSlot;
-    this.engine.device.queue.writeBuffer(this.steps, slot * SLOT_BYTES, this.stepWords, 0, 16);
+  /** @internal Uploads the step values written by recordStep for slots [0, count). */
+  flushSteps(count: number): void {
+    this.engine.write(this.steps, 0, new Uint8Array(this.stepData, 0, count * SLOT_BYTES));
   }
 
-  private record(pass: GPUComputePassEncoder, list: Dispatch[], stepSlot: number): void {
-    for (const d of list) {
-      pass.setPipeline(d.pipeline);
-      if (d.step) pass.setBindGroup(0, d.bindGroup, [stepSlot * SLOT_BYTES]);
-      else pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
-    }
+  /** @internal Ensures activation buffers for a pass of `rows` rows exist before recording starts. */
+  prepare(rows: number): void {
+    this.ensureBatch(Math.min(rows, this.maxRows));
   }
 
   /** Copies ranges into one mappable buffer, submits the encoder, and returns the ranges as Float32Arrays. */
-  private async readBack(
+  async readBack(
     encoder: GPUCommandEncoder,
     ranges: { buffer: GPUBuffer; offset: number; size: number }[],
   ): Promise<Float32Array[]> {
@@ -393,11 +464,117 @@ export class Mlp {
     });
   }
 
+  private initialParameters(seed: number): Float32Array {
+    const rng = new Random(seed);
+    const flat = new Float32Array(this.paramFloats);
+    for (const layer of this.layers) {
+      // He for the rectifier family, whose outputs halve the variance; Xavier for the rest.
+      const he = ['relu', 'leaky_relu', 'elu', 'gelu', 'silu'].includes(layer.act);
+      const std = he ? Math.sqrt(2 / layer.inp) : Math.sqrt(2 / (layer.inp + layer.out));
+      for (let o = 0; o < layer.out; o++) {
+        for (let i = 0; i < layer.inp; i++) flat[layer.wOffset + o * layer.ldIn + i] = std * rng.normal();
+      }
+    }
+    return flat;
+  }
+
+  /**
+   * Rows one pass can hold: every activation [rows, ld] must fit a storage binding and a buffer, and the matmul
+   * grid a dispatch. Parameters that cannot fit at all are an error naming the limit.
+   */
+  private rowLimit(requested?: number): number {
+    const limits = this.engine.limits;
+    const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const params = this.paramFloats * 4;
+    if (params > binding) {
+      throw new RangeError(
+        `mlp: the ${this.parameterCount} parameters need ${params} bytes in one binding, but this device allows ` +
+          `${binding} (min of maxStorageBufferBindingSize and maxBufferSize)`,
+      );
+    }
+    const widest = Math.max(...this.layers.map((l) => Math.max(l.ldIn, l.ldOut)));
+    const byBinding = Math.floor(binding / (4 * widest));
+    const byGrid = limits.maxComputeWorkgroupsPerDimension * TILE_ROWS;
+    const limit = Math.min(byBinding, byGrid, requested ?? Number.POSITIVE_INFINITY);
+    return Math.max(1, limit);
+  }
+
+  private unpackLayers(flat: Float32Array): LayerParameters[] {
+    return this.layers.map((layer) => ({
+      weight: unpad(flat.subarray(layer.wOffset), layer.out, layer.inp, layer.ldIn),
+      bias: flat.slice(layer.bOffset, layer.bOffset + layer.out),
+    }));
+  }
+
+  /** Validates a host batch (x [b, in], y targets) and returns b. */
+  private validateBatch(x: Float32Array, y: Targets | null, what: string): number {
+    const first = this.layers[0];
+    const last = this.layers[this.layers.length - 1];
+    if (!(x instanceof Float32Array)) throw new TypeError(`${what}: x must be a Float32Array, got ${describe(x)}`);
+    if (y === null) {
+      if (x.length === 0 || x.length % first.inp !== 0) {
+        throw new RangeError(
+          `${what}: x must hold b x ${first.inp} values (b >= 1) for a ${first.inp}-input model, got ${x.length}`,
+        );
+      }
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] - x[i] !== 0) throw new RangeError(`${what}: x must be finite, got ${x[i]} at index ${i}`);
+      }
+      return x.length / first.inp;
+    }
+    return validateData({ x, y }, first.inp, last.out, this.loss === 'cross_entropy', what);
+  }
+
+  /**
+   * Forward, loss and backward over a host batch (micro-batches if it is large), then `update` if given. Each
+   * micro-batch is its own submit, since its inputs are written to the same buffers.
+   */
+  private runHostBatch(x: Float32Array, y: Targets, rows: number, lr: number, update: Dispatch[] | null): void {
+    const first = this.layers[0];
+    const last = this.layers[this.layers.length - 1];
+    const words = new DataView(this.stepData);
+    writeStep(words, 0, lr, this.stepCount + 1, 0, 0);
+    this.flushSteps(1);
+    const yWidth = y instanceof Uint32Array ? 1 : last.out;
+    for (let start = 0; start < rows; start += this.maxRows) {
+      const n = Math.min(this.maxRows, rows - start);
+      this.ensureBatch(n);
+      const batch = this.batch!;
+      const plan = this.plan(n, rows, start > 0, null);
+      this.engine.write(
+        batch.x,
+        0,
+        this.pad(x.subarray(start * first.inp, (start + n) * first.inp), n, first.inp, first.ldIn),
+      );
+      const ys = y.subarray(start * yWidth, (start + n) * yWidth);
+      if (ys instanceof Uint32Array) this.engine.write(batch.y, 0, ys);
+      else this.engine.write(batch.y, 0, this.pad(ys, n, last.out, last.ldOut));
+      const encoder = this.engine.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      record(pass, plan.forward, 0);
+      record(pass, y instanceof Uint32Array ? plan.lossIndices : plan.loss, 0);
+      record(pass, plan.backward, 0);
+      if (update && start + n >= rows) record(pass, update, 0);
+      pass.end();
+      this.engine.device.queue.submit([encoder.finish()]);
+    }
+  }
+
+  /** Row-major [rows, cols] to [rows, ld]; returns the input itself when no padding is needed. */
+  private pad(data: Float32Array, rows: number, cols: number, ld: number): Float32Array {
+    if (cols === ld) return data;
+    if (this.scratch.length < rows * ld) this.scratch = new Float32Array(rows * ld);
+    const out = this.scratch.subarray(0, rows * ld);
+    out.fill(0);
+    for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols, (r + 1) * cols), r * ld);
+    return out;
+  }
+
   /** Grows the activation buffers to hold `rows` rows; plans bound to the old buffers are dropped. */
   private ensureBatch(rows: number): void {
     if (this.batch && this.batch.capacity >= rows) return;
     this.dropBatch();
-    const capacity = roundUp(rows, TILE_ROWS);
+    const capacity = Math.min(roundUp(rows, TILE_ROWS), Math.max(rows, this.maxRows));
     const S = GPUBufferUsage;
     const owned: GPUBuffer[] = [];
     const make = (label: string, floats: number, usage = S.STORAGE) => {
@@ -408,7 +585,7 @@ export class Mlp {
     const L = this.layers.length;
     const last = this.layers[L - 1];
     const z = this.layers.map((l, j) => make(`z${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC));
-    const batch: Batch = {
+    this.batch = {
       capacity,
       x: make('x', capacity * this.layers[0].ldIn, S.STORAGE | S.COPY_DST),
       y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST),
@@ -420,11 +597,10 @@ export class Mlp {
       da: this.layers.map((l, j) =>
         l.act === 'softmax' && (j < L - 1 || this.loss === 'mse') ? make(`da${j}`, capacity * l.ldOut) : null,
       ),
-      rowLoss: make('row-loss', capacity),
+      rowLoss: make('row-loss', capacity * 2),
       probs: this.loss === 'mse' ? null : make('probs', capacity * last.ldOut, S.STORAGE | S.COPY_SRC),
       owned,
     };
-    this.batch = batch;
   }
 
   private dropBatch(): void {
@@ -434,61 +610,27 @@ export class Mlp {
     this.batch = null;
   }
 
-  /** The dispatches of a step on `rows` rows: made on first use of that batch size, then reused. */
-  private plan(rows: number): Plan {
-    const cached = this.plans.get(rows);
+  /** The dispatches of a pass: made on first use of that shape, then reused. */
+  private plan(rows: number, total: number, accumulate: boolean, source: GpuDataset | null): Plan {
+    const key = `${rows}/${total}/${accumulate ? 1 : 0}/${source?.id ?? 0}`;
+    const cached = this.plans.get(key);
     if (cached) return cached;
-    if (this.plans.size >= 8) {
-      const [oldest, old] = this.plans.entries().next().value as [number, Plan];
+    if (this.plans.size >= 16) {
+      const [oldest, old] = this.plans.entries().next().value as [string, Plan];
       this.engine.releaseBuffer(old.uniforms);
       this.plans.delete(oldest);
     }
-    const plan = this.buildPlan(rows);
-    this.plans.set(rows, plan);
+    const plan = this.buildPlan(rows, total, accumulate, source);
+    this.plans.set(key, plan);
     return plan;
   }
 
-  private buildPlan(M: number): Plan {
+  private buildPlan(M: number, total: number, accumulate: boolean, source: GpuDataset | null): Plan {
     const engine = this.engine;
-    const device = engine.device;
-    const pipelines = engine.pipelines;
     const batch = this.batch!;
     const L = this.layers.length;
-    const slots: UniformWord[][] = [];
-    const pending: {
-      kernel: KernelName;
-      constants: Record<string, number>;
-      entry?: string;
-      slot: number;
-      resources: (GPUBuffer | GPUBufferBinding)[];
-      workgroups: [number, number];
-      step?: boolean;
-      list: Dispatch[];
-    }[] = [];
-    const forward: Dispatch[] = [];
-    const loss: Dispatch[] = [];
-    const lossIndices: Dispatch[] = [];
-    const backward: Dispatch[] = [];
-    const update: Dispatch[] = [];
-    const output: Dispatch[] = [];
-    const add = (
-      list: Dispatch[],
-      kernel: KernelName,
-      constants: Record<string, number>,
-      words: UniformWord[],
-      resources: (GPUBuffer | GPUBufferBinding)[],
-      workgroups: [number, number],
-      entry?: string,
-    ) => {
-      slots.push(words);
-      const step = kernel === 'loss_reduce' || kernel === 'sgd';
-      pending.push({ kernel, constants, entry, slot: slots.length - 1, resources, workgroups, step, list });
-    };
-    const grid = (count: number, size: number): [number, number] => {
-      const groups = Math.max(1, Math.ceil(count / size));
-      const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
-      return [x, Math.ceil(groups / x)];
-    };
+    const builder = new DispatchBuilder(engine);
+    const plan: Omit<Plan, 'uniforms'> = { forward: [], loss: [], lossIndices: [], backward: [], output: [] };
     const range = (buffer: GPUBuffer, offsetFloats: number, floats: number): GPUBufferBinding => ({
       buffer,
       offset: offsetFloats * 4,
@@ -497,179 +639,160 @@ export class Mlp {
     const weight = (l: Layer) => range(this.params, l.wOffset, l.ldOut * l.ldIn);
     const bias = (l: Layer) => range(this.params, l.bOffset, l.ldOut);
     const input = (j: number) => (j === 0 ? batch.x : batch.a[j - 1]);
-    const matmulGroups = (rows: number, cols: number): [number, number] => [
+    const tiles = (rows: number, cols: number): [number, number] => [
       Math.ceil(cols / TILE_COLS),
       Math.ceil(rows / TILE_ROWS),
     ];
-    const dummyR = engine.dummyRead;
-    const dummyW = engine.dummyWrite;
+    const rowGrid = grid(engine, M, 64);
+    const { dummyRead, dummyWrite } = engine;
+    const first = this.layers[0];
+    const last = this.layers[L - 1];
+
+    // Gather: the batch's rows of a GPU-resident dataset into x and y.
+    if (source) {
+      const yWidth = source.yIndices ? 1 : last.out;
+      builder.add(
+        plan.forward,
+        'gather',
+        { BYTES: Number(source.bytes), Y_INDICES: Number(source.yIndices) },
+        [M, first.inp, first.ldIn, yWidth, source.yIndices ? 1 : last.ldOut, { f32: source.scale }],
+        [this.steps, source.order, source.x, source.y, batch.x, batch.y],
+        grid(engine, M * Math.max(first.ldIn, last.ldOut), 64),
+      );
+    }
 
     // Forward: Z_j = F_{j-1} W_jᵀ + b_j with the activation fused, F_j = σ_j(Z_j); softmax as its own row kernel.
     this.layers.forEach((l, j) => {
       const fused = l.act === 'softmax' ? 0 : ACT_CODE[l.act];
-      add(
-        forward,
+      builder.add(
+        plan.forward,
         'matmul',
         { FORM: 0, EPILOGUE: 2, ACT: fused },
         [M, l.out, l.inp, l.ldIn / 4, l.ldIn / 4, l.ldOut / 4, M, l.out],
-        [input(j), weight(l), batch.z[j], bias(l), fused === 0 ? dummyW : batch.a[j]],
-        matmulGroups(M, l.out),
+        [input(j), weight(l), batch.z[j], bias(l), fused === 0 ? dummyWrite : batch.a[j]],
+        tiles(M, l.out),
       );
       if (l.act === 'softmax') {
-        add(forward, 'softmax', {}, [M, l.out, l.ldOut], [batch.z[j], batch.a[j]], grid(M, 64));
+        builder.add(plan.forward, 'softmax', {}, [M, l.out, l.ldOut], [batch.z[j], batch.a[j]], rowGrid);
       }
     });
 
-    // Loss: δ_L = ∂ℓ/∂Z_L with 1/b folded in, then the batch-mean loss into the step's slot.
-    const last = this.layers[L - 1];
-    const lossCode = this.loss === 'mse' ? 2 : this.loss === 'binary_cross_entropy' ? 3 : 0;
-    const elementMean = this.loss !== 'cross_entropy';
-    const scale = elementMean ? 1 / (M * last.out) : 1 / M;
-    const lastSoftmaxMse = this.loss === 'mse' && last.act === 'softmax';
-    const lossDispatch = (code: number, list: Dispatch[]) =>
-      add(
+    // Loss: δ_L = ∂ℓ/∂Z_L with the batch mean folded in, then (loss, accuracy) into the step's slot.
+    const mse = this.loss === 'mse';
+    const scale = this.loss === 'cross_entropy' ? 1 / total : 1 / (total * last.out);
+    const lastSoftmaxMse = mse && last.act === 'softmax';
+    const lossPass = (list: Dispatch[], code: number) => {
+      builder.add(
         list,
         'loss',
-        { LOSS: code, ACT: this.loss === 'mse' ? ACT_CODE[last.act] : 0 },
+        { LOSS: code, ACT: mse ? ACT_CODE[last.act] : 0 },
         [M, last.out, last.ldOut, { f32: scale }],
         [
-          this.loss === 'mse' ? batch.a[L - 1] : batch.z[L - 1],
+          mse ? batch.a[L - 1] : batch.z[L - 1],
           batch.y,
-          this.loss === 'mse' ? batch.z[L - 1] : dummyR,
+          mse ? batch.z[L - 1] : dummyRead,
           lastSoftmaxMse ? batch.da[L - 1]! : batch.dz[L - 1],
           batch.rowLoss,
         ],
-        grid(M, 64),
+        rowGrid,
       );
-    lossDispatch(lossCode, loss);
-    if (lastSoftmaxMse) {
-      add(
-        loss,
-        'softmax_backward',
+      if (lastSoftmaxMse) {
+        builder.add(
+          list,
+          'softmax_backward',
+          {},
+          [M, last.out, last.ldOut],
+          [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]],
+          rowGrid,
+        );
+      }
+      builder.add(
+        list,
+        'loss_reduce',
         {},
-        [M, last.out, last.ldOut],
-        [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]],
-        grid(M, 64),
+        [M, { f32: scale }, Number(accumulate), { f32: 1 / total }],
+        [this.steps, batch.rowLoss, this.losses],
+        [1, 1],
       );
-    }
-    const reduce = (list: Dispatch[]) =>
-      add(list, 'loss_reduce', {}, [M, { f32: scale }, 0], [this.steps, batch.rowLoss, this.losses], [1, 1]);
-    reduce(loss);
+    };
+    lossPass(plan.loss, mse ? 2 : this.loss === 'binary_cross_entropy' ? 3 : 0);
     // Class indices read y as u32 (LOSS 1); which list runs is decided per call by the targets' type.
-    if (this.loss === 'cross_entropy') {
-      lossDispatch(1, lossIndices);
-      reduce(lossIndices);
-    }
+    if (this.loss === 'cross_entropy') lossPass(plan.lossIndices, 1);
 
     // Backward: ∇W_j = δ_jᵀ F_{j-1}, ∇b_j = Σ_rows δ_j, δ_{j-1} = σ'_{j-1}(Z_{j-1}) ⊙ (δ_j W_j) fused.
     for (let j = L - 1; j >= 0; j--) {
       const l = this.layers[j];
-      add(
-        backward,
+      builder.add(
+        plan.backward,
         'matmul',
-        { FORM: 2, EPILOGUE: 0, ACT: 0 },
+        { FORM: 2, EPILOGUE: accumulate ? 1 : 0, ACT: 0 },
         [l.out, l.inp, M, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, M],
-        [batch.dz[j], input(j), range(this.grads, l.wOffset, l.ldOut * l.ldIn), dummyR, dummyW],
-        matmulGroups(l.out, l.inp),
+        [batch.dz[j], input(j), range(this.grads, l.wOffset, l.ldOut * l.ldIn), dummyRead, dummyWrite],
+        tiles(l.out, l.inp),
       );
-      add(
-        backward,
+      builder.add(
+        plan.backward,
         'bias_grad',
         {},
-        [M, l.ldOut / 4, 0],
+        [M, l.ldOut / 4, Number(accumulate)],
         [batch.dz[j], range(this.grads, l.bOffset, l.ldOut)],
         [l.ldOut / 4, 1],
       );
       if (j === 0) continue;
       const prev = this.layers[j - 1];
       const softmax = prev.act === 'softmax';
-      const act = ACT_CODE[prev.act];
-      add(
-        backward,
+      const act = softmax ? 0 : ACT_CODE[prev.act];
+      builder.add(
+        plan.backward,
         'matmul',
-        { FORM: 1, EPILOGUE: softmax || act === 0 ? 0 : 3, ACT: softmax ? 0 : act },
+        { FORM: 1, EPILOGUE: act === 0 ? 0 : 3, ACT: act },
         [M, l.inp, l.out, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, l.ldOut],
         [
           batch.dz[j],
           weight(l),
           softmax ? batch.da[j - 1]! : batch.dz[j - 1],
-          act === 0 || softmax ? dummyR : batch.z[j - 1],
-          dummyW,
+          act === 0 ? dummyRead : batch.z[j - 1],
+          dummyWrite,
         ],
-        matmulGroups(M, l.inp),
+        tiles(M, l.inp),
       );
       if (softmax) {
-        add(
-          backward,
+        builder.add(
+          plan.backward,
           'softmax_backward',
           {},
           [M, prev.out, prev.ldOut],
           [batch.a[j - 1], batch.da[j - 1]!, batch.dz[j - 1]],
-          grid(M, 64),
+          rowGrid,
         );
       }
     }
 
-    add(
-      update,
-      'sgd',
-      {},
-      [this.paramFloats / 4],
-      [this.steps, this.grads, this.params],
-      grid(this.paramFloats / 4, 64),
-    );
-
+    // Predictions: the probabilities the fused losses imply.
     if (this.loss === 'cross_entropy') {
-      add(output, 'softmax', {}, [M, last.out, last.ldOut], [batch.z[L - 1], batch.probs!], grid(M, 64));
+      builder.add(plan.output, 'softmax', {}, [M, last.out, last.ldOut], [batch.z[L - 1], batch.probs!], rowGrid);
     } else if (this.loss === 'binary_cross_entropy') {
-      add(
-        output,
+      builder.add(
+        plan.output,
         'activation',
         { ACT: ACT_CODE.sigmoid },
         [M, last.out, last.ldOut / 4],
-        [batch.z[L - 1], dummyR, batch.probs!],
-        grid(M * (last.ldOut / 4), 64),
+        [batch.z[L - 1], dummyRead, batch.probs!],
+        grid(engine, M * (last.ldOut / 4), 64),
         'forward',
       );
     }
-
-    // One uniform buffer for the whole plan, one 256-byte slot per dispatch.
-    const buffer = engine.createBuffer(
-      'uniforms',
-      slots.length * SLOT_BYTES,
-      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    );
-    const data = new ArrayBuffer(slots.length * SLOT_BYTES);
-    const u32 = new Uint32Array(data);
-    const f32 = new Float32Array(data);
-    slots.forEach((words, s) => {
-      words.forEach((w, i) => {
-        if (typeof w === 'number') u32[s * (SLOT_BYTES / 4) + i] = w;
-        else f32[s * (SLOT_BYTES / 4) + i] = w.f32;
-      });
-    });
-    device.queue.writeBuffer(buffer, 0, data);
-    for (const p of pending) {
-      const layout = pipelines.layout(p.kernel);
-      const entries: GPUBindGroupEntry[] = [
-        { binding: 0, resource: { buffer, offset: p.slot * SLOT_BYTES, size: 32 } },
-      ];
-      p.resources.forEach((r, i) => {
-        const resource: GPUBufferBinding = 'buffer' in r ? r : { buffer: r };
-        entries.push({
-          binding: i + 1,
-          resource: p.step && i === 0 ? { buffer: resource.buffer, offset: 0, size: 16 } : resource,
-        });
-      });
-      p.list.push({
-        pipeline: pipelines.get(p.kernel, p.constants, p.entry),
-        bindGroup: device.createBindGroup({ layout, entries }),
-        workgroups: p.workgroups,
-        step: p.step,
-      });
-    }
-    return { rows: M, uniforms: buffer, forward, loss, lossIndices, backward, update, output };
+    return { ...plan, uniforms: builder.build('plan-uniforms') };
   }
+}
+
+/** Writes one pass's per-step values (struct Step in the shaders) into its 256-byte slot. */
+function writeStep(words: DataView, slot: number, lr: number, t: number, lossSlot: number, start: number): void {
+  const at = slot * SLOT_BYTES;
+  words.setFloat32(at, lr, true);
+  words.setFloat32(at + 4, t, true);
+  words.setUint32(at + 8, lossSlot, true);
+  words.setUint32(at + 12, start, true);
 }
 
 function validateOptions(options: MlpOptions): void {
@@ -700,8 +823,11 @@ function validateOptions(options: MlpOptions): void {
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
     throw new TypeError(`mlp: seed must be an integer, got ${describe(options.seed)}`);
   }
-  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1)) {
-    throw new RangeError(`mlp: batchSize must be an integer >= 1, got ${describe(options.batchSize)}`);
+  for (const name of ['batchSize', 'microBatchSize'] as const) {
+    const v = options[name];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      throw new RangeError(`mlp: ${name} must be an integer >= 1, got ${describe(v)}`);
+    }
   }
 }
 
@@ -711,15 +837,4 @@ function unpad(data: Float32Array, rows: number, cols: number, ld: number): Floa
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) out.set(data.subarray(r * ld, r * ld + cols), r * cols);
   return out;
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
-  if (Array.isArray(value)) return value.length <= 8 ? JSON.stringify(value) : `an array of ${value.length}`;
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
 }

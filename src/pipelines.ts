@@ -21,7 +21,10 @@ export const KERNELS = {
   loss: { modules: ['activations', 'loss'], bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'] },
   loss_reduce: { modules: ['loss_reduce'], bindings: ['uniform', 'step', 'read', 'write'] },
   bias_grad: { modules: ['bias_grad'], bindings: ['uniform', 'read', 'write'] },
-  sgd: { modules: ['sgd'], bindings: ['uniform', 'step', 'read', 'write'] },
+  gather: { modules: ['gather'], bindings: ['uniform', 'step', 'read', 'read', 'read', 'write', 'write'] },
+  sgd: { modules: ['sgd'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'read'] },
+  adam: { modules: ['adam'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'] },
+  grad_norm: { modules: ['grad_norm'], bindings: ['uniform', 'read', 'write'] },
 } satisfies Record<string, KernelDef>;
 
 export type KernelName = keyof typeof KERNELS;

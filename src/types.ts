@@ -40,6 +40,11 @@ export interface MlpOptions {
   seed?: number;
   /** Rows to allocate for up front; larger batches grow the buffers once. Default 256. */
   batchSize?: number;
+  /**
+   * Most rows one pass holds. Larger batches run as micro-batches whose gradients are accumulated on the GPU.
+   * Default: the most the device's binding, buffer and dispatch limits allow.
+   */
+  microBatchSize?: number;
 }
 
 /**

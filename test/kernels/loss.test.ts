@@ -28,6 +28,26 @@ const CASES: Case[] = [
   { label: 'binary_cross_entropy', loss: 'binary_cross_entropy', code: 3, act: 'identity' },
 ];
 
+/** Each row's accuracy as loss.wgsl defines it, from the math (on f32-rounded outputs, so saturated ties agree). */
+function rowHits(loss: Loss, out64: Float64Array, y: RefTargets, b: number, n: number): number[] {
+  const out = Float32Array.from(out64);
+  const argmax = (a: ArrayLike<number>, r: number) => {
+    let best = 0;
+    for (let k = 1; k < n; k++) if (a[r * n + k] > a[r * n + best]) best = k;
+    return best;
+  };
+  return Array.from({ length: b }, (_, r) => {
+    if (y instanceof Uint32Array) return Number(argmax(out, r) === y[r]);
+    if (loss === 'binary_cross_entropy') {
+      let right = 0;
+      for (let k = 0; k < n; k++) right += Number(out[r * n + k] > 0 === y[r * n + k] > 0.5);
+      return right / n;
+    }
+    if (n === 1) return Number(Math.abs(out[r] - y[r]) < 0.5);
+    return Number(argmax(out, r) === argmax(y, r));
+  });
+}
+
 describe.each(CASES)('loss: $label', ({ loss, code, act: last, indices }) => {
   it.each([
     [1, 1],
@@ -49,14 +69,17 @@ describe.each(CASES)('loss: $label', ({ loss, code, act: last, indices }) => {
     const [, , , dz, rowLoss] = await runKernel(engine, 'loss', {
       constants: { LOSS: code, ACT: ACT[last] ?? 0 },
       dims: [b, n, ld, { f32: scale }],
-      buffers: [pad(out, b, n, ld), y instanceof Uint32Array ? y : pad(y, b, n, ld), pad(z, b, n, ld), b * ld, b],
+      buffers: [pad(out, b, n, ld), y instanceof Uint32Array ? y : pad(y, b, n, ld), pad(z, b, n, ld), b * ld, 2 * b],
       workgroups: [Math.ceil(b / 64)],
     });
     const tol = { atol: 1e-6, rtol: 1e-5 };
     let ref = lossGrad(loss, out, y, b, n);
     if (loss === 'mse' && last !== 'softmax' && last !== 'identity') ref = ref.map((g, i) => g * dact(last, z[i]));
     expectClose(unpad(dz, b, n, ld), ref, { atol: tol.atol * scale, rtol: tol.rtol }, 'dz');
-    const mean = rowLoss.slice(0, b).reduce((s, v) => s + v, 0) * scale;
+    let mean = 0;
+    for (let i = 0; i < b; i++) mean += rowLoss[2 * i] * scale;
     expectClose([mean], [lossValue(loss, out, y, b, n)], { atol: 1e-5, rtol: 1e-5 }, 'loss');
+    const hits = Array.from({ length: b }, (_, i) => rowLoss[2 * i + 1]);
+    expectClose(hits, rowHits(loss, out, y, b, n), { atol: 1e-6, rtol: 0 }, 'accuracy');
   });
 });

@@ -1,4 +1,4 @@
-// shaders/bias_grad.wgsl, shaders/loss_reduce.wgsl and shaders/sgd.wgsl against float64 sums and updates.
+// shaders/bias_grad.wgsl and shaders/loss_reduce.wgsl against float64 sums.
 // Tolerance: f32 summation of up to 1000 terms of size <= 1.
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomArray } from '../reference/check.js';
@@ -33,40 +33,23 @@ describe.each([1, 5, 1000])('bias_grad rows=%i', (rows) => {
 });
 
 describe('loss_reduce', () => {
-  it('writes scale·Σ row_loss into the step slot, and accumulates', async () => {
+  it('writes (scale·Σ loss, hit_scale·Σ accuracy) into the step slot, and accumulates', async () => {
     const rows = 1000;
-    const rowLoss = randomArray(rows, 33);
-    const sum = rowLoss.reduce((s, v) => s + v, 0);
-    const prior = new Float32Array(8).fill(0.25);
+    const rowLoss = randomArray(2 * rows, 33);
+    let sum = 0;
+    let hits = 0;
+    for (let i = 0; i < rows; i++) [sum, hits] = [sum + rowLoss[2 * i], hits + rowLoss[2 * i + 1]];
+    const prior = new Float32Array(16).fill(0.25);
     for (const accumulate of [0, 1]) {
       const [, out] = await runKernel(engine, 'loss_reduce', {
-        dims: [rows, { f32: 0.5 }, accumulate],
-        step: [{ f32: 0 }, { f32: 0 }, 3],
+        dims: [rows, { f32: 0.5 }, accumulate, { f32: 0.125 }],
+        step: [{ f32: 0 }, { f32: 0 }, 3, 0],
         buffers: [Float32Array.from(rowLoss), prior],
         workgroups: [1],
       });
-      expectClose([out[3]], [0.5 * sum + accumulate * 0.25], tol, 'loss');
-      expect(out[2]).toBe(0.25);
+      expectClose([out[6], out[7]], [0.5 * sum + accumulate * 0.25, 0.125 * hits + accumulate * 0.25], tol, 'loss');
+      expect(out[5]).toBe(0.25);
+      expect(out[8]).toBe(0.25);
     }
-  });
-});
-
-describe('sgd', () => {
-  it('p ← p − lr·g over the whole flat buffer', async () => {
-    const count = 4 * 301;
-    const p = randomArray(count, 34);
-    const g = randomArray(count, 35);
-    const [, out] = await runKernel(engine, 'sgd', {
-      dims: [count / 4],
-      step: [{ f32: 0.1 }, { f32: 1 }, 0],
-      buffers: [Float32Array.from(g), Float32Array.from(p)],
-      workgroups: [Math.ceil(count / 4 / 64)],
-    });
-    expectClose(
-      out,
-      p.map((v, i) => v - 0.1 * g[i]),
-      { atol: 1e-7, rtol: 1e-6 },
-      'params',
-    );
   });
 });

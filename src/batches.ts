@@ -1,0 +1,147 @@
+import type { Engine } from './engine.js';
+import { describe } from './errors.js';
+import { Random } from './random.js';
+import type { Targets } from './types.js';
+
+/** Training or evaluation data as the user passes it: x [n, in] (bytes scaled by inputScale), y targets. */
+export interface TrainingData {
+  x: Float32Array | Uint8Array;
+  y: Targets;
+  /** Factor applied to a Uint8Array x on the GPU (e.g. 1/255 for pixels). Default 1. */
+  inputScale?: number;
+}
+
+let nextId = 1;
+
+/**
+ * A dataset uploaded once and kept on the GPU: x as f32 bits or bytes packed four to a u32, y as f32 bits or
+ * u32 class indices, and `order`, the row order of the current epoch, from which the gather kernel draws batches.
+ */
+export class GpuDataset {
+  readonly id = nextId++;
+  readonly x: GPUBuffer;
+  readonly y: GPUBuffer;
+  readonly order: GPUBuffer;
+  readonly bytes: boolean;
+  readonly yIndices: boolean;
+  readonly scale: number;
+  private released = false;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly n: number,
+    readonly inputs: number,
+    readonly outputs: number,
+    data: TrainingData,
+  ) {
+    const S = GPUBufferUsage;
+    this.bytes = data.x instanceof Uint8Array;
+    this.yIndices = data.y instanceof Uint32Array;
+    this.scale = data.inputScale ?? 1;
+    const xBytes = this.bytes ? Math.ceil(data.x.length / 4) * 4 : data.x.length * 4;
+    this.x = engine.createBuffer('dataset-x', xBytes, S.STORAGE | S.COPY_DST);
+    this.y = engine.createBuffer('dataset-y', data.y.length * 4, S.STORAGE | S.COPY_DST);
+    this.order = engine.createBuffer('dataset-order', n * 4, S.STORAGE | S.COPY_DST);
+    if (this.bytes) {
+      // writeBuffer wants a multiple of 4 bytes; the tail of the last word is never read.
+      const padded = new Uint8Array(xBytes);
+      padded.set(data.x as Uint8Array);
+      engine.write(this.x, 0, padded);
+    } else {
+      engine.write(this.x, 0, data.x);
+    }
+    engine.write(this.y, 0, data.y);
+    this.setOrder(identity(n));
+  }
+
+  /** Sets the row order batches are drawn in (a permutation, or a sample with replacement). */
+  setOrder(order: Uint32Array): void {
+    this.engine.write(this.order, 0, order);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const b of [this.x, this.y, this.order]) this.engine.releaseBuffer(b);
+  }
+}
+
+/** 0, 1, …, n − 1. */
+export function identity(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
+}
+
+/** n row indices drawn uniformly with replacement: each batch's gradient is then an unbiased estimate. */
+export function withReplacement(n: number, rng: Random): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = rng.int(n);
+  return order;
+}
+
+/**
+ * Checks data against a model's shape before anything reaches the GPU: types, lengths, class indices in range,
+ * and (for float inputs and targets) that every value is finite. Returns the number of rows.
+ */
+export function validateData(
+  data: TrainingData,
+  inputs: number,
+  outputs: number,
+  indicesAllowed: boolean,
+  what: string,
+): number {
+  if (typeof data !== 'object' || data === null) {
+    throw new TypeError(`${what}: expected data { x, y }, got ${describe(data)}`);
+  }
+  const { x, y } = data;
+  if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
+    throw new TypeError(`${what}: x must be a Float32Array or Uint8Array [n, ${inputs}], got ${describe(x)}`);
+  }
+  if (x.length === 0 || x.length % inputs !== 0) {
+    throw new RangeError(
+      `${what}: x must hold n x ${inputs} values (n >= 1) for a ${inputs}-input model, got ${x.length}`,
+    );
+  }
+  const n = x.length / inputs;
+  if (data.inputScale !== undefined && !(typeof data.inputScale === 'number' && Number.isFinite(data.inputScale))) {
+    throw new TypeError(`${what}: inputScale must be a finite number, got ${describe(data.inputScale)}`);
+  }
+  if (x instanceof Float32Array) {
+    const bad = firstNonFinite(x);
+    if (bad >= 0) {
+      throw new RangeError(
+        `${what}: x must be finite, got ${x[bad]} at row ${Math.floor(bad / inputs)}, column ${bad % inputs}`,
+      );
+    }
+  }
+  if (y instanceof Uint32Array) {
+    if (!indicesAllowed) throw new TypeError(`${what}: class indices (Uint32Array) need the cross_entropy loss`);
+    if (y.length !== n)
+      throw new RangeError(`${what}: y must hold ${n} class indices (one per row of x), got ${y.length}`);
+    for (let i = 0; i < n; i++) {
+      if (y[i] >= outputs) throw new RangeError(`${what}: y[${i}] = ${y[i]} is not a class index in [0, ${outputs})`);
+    }
+  } else if (y instanceof Float32Array) {
+    if (y.length !== n * outputs) {
+      throw new RangeError(`${what}: y must hold ${n}x${outputs} = ${n * outputs} targets, got ${y.length}`);
+    }
+    const bad = firstNonFinite(y);
+    if (bad >= 0) {
+      throw new RangeError(
+        `${what}: y must be finite, got ${y[bad]} at row ${Math.floor(bad / outputs)}, column ${bad % outputs}`,
+      );
+    }
+  } else {
+    throw new TypeError(`${what}: y must be a Float32Array [n, ${outputs}] or Uint32Array [n], got ${describe(y)}`);
+  }
+  return n;
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    // x - x is NaN exactly for NaN and ±Infinity: one subtraction instead of isFinite's call.
+    if (a[i] - a[i] !== 0) return i;
+  }
+  return -1;
+}

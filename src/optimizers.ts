@@ -1,0 +1,130 @@
+import type { Engine } from './engine.js';
+import { describe } from './errors.js';
+import { type Dispatch, DispatchBuilder, grid } from './scheduler.js';
+import type { OptimizerOptions } from './types.js';
+
+/** The GPU buffers an optimizer updates. */
+export interface ParameterBuffers {
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  /** The per-step uniform (learning rate, step number) read through a dynamic offset. */
+  steps: GPUBuffer;
+  /** Floats in params and grads (a multiple of 4). */
+  floats: number;
+}
+
+/**
+ * An optimizer's state buffers and its fused update: one dispatch over the flat parameter buffer (after one
+ * more for the global gradient norm when clipping). State persists across fit() calls with the same options.
+ */
+export class Optimizer {
+  readonly key: string;
+  readonly dispatches: Dispatch[] = [];
+  private readonly owned: GPUBuffer[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    buffers: ParameterBuffers,
+    readonly options: OptimizerOptions,
+    clipNorm?: number,
+  ) {
+    validateOptimizer(options);
+    this.key = JSON.stringify([options, clipNorm ?? null]);
+    const count = buffers.floats / 4;
+    const state = (label: string) => {
+      const b = engine.createBuffer(
+        label,
+        buffers.floats * 4,
+        GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      );
+      this.owned.push(b);
+      return b;
+    };
+    const clip = clipNorm !== undefined;
+    const norm = clip ? state('grad-norm') : engine.dummyRead;
+    const builder = new DispatchBuilder(engine);
+    if (clip) builder.add(this.dispatches, 'grad_norm', {}, [count], [buffers.grads, norm], [1, 1]);
+    const groups = grid(engine, count, 64);
+    const maxNorm = { f32: clipNorm ?? 0 };
+    if (options.type === 'sgd') {
+      const momentum = options.momentum ?? 0;
+      const velocity = momentum > 0 ? state('velocity') : engine.dummyWrite;
+      builder.add(
+        this.dispatches,
+        'sgd',
+        { MOMENTUM: Number(momentum > 0), NESTEROV: Number(options.nesterov ?? false), CLIP: Number(clip) },
+        [count, { f32: momentum }, { f32: options.weightDecay ?? 0 }, maxNorm],
+        [buffers.steps, buffers.grads, buffers.params, velocity, norm],
+        groups,
+      );
+    } else {
+      const decoupled = options.type === 'adamw';
+      builder.add(
+        this.dispatches,
+        'adam',
+        { DECOUPLED: Number(decoupled), CLIP: Number(clip) },
+        [
+          count,
+          { f32: options.beta1 ?? 0.9 },
+          { f32: options.beta2 ?? 0.999 },
+          { f32: options.eps ?? 1e-8 },
+          { f32: options.weightDecay ?? (decoupled ? 0.01 : 0) },
+          maxNorm,
+        ],
+        [buffers.steps, buffers.grads, buffers.params, state('adam-m'), state('adam-v'), norm],
+        groups,
+      );
+    }
+    this.owned.push(builder.build('optimizer-uniforms'));
+  }
+
+  /** The state buffers (momentum, or Adam's m and v), for checkpoints. */
+  get stateBuffers(): GPUBuffer[] {
+    return this.owned.filter((b) => b.label !== 'optimizer-uniforms' && b.label !== 'grad-norm');
+  }
+
+  release(): void {
+    for (const b of this.owned) this.engine.releaseBuffer(b);
+    this.owned.length = 0;
+  }
+}
+
+const OPTIMIZERS = ['sgd', 'adam', 'adamw'];
+
+/** Throws a TypeError/RangeError naming the field for optimizer options that cannot work. */
+export function validateOptimizer(options: OptimizerOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`optimizer: expected { type, learningRate, ... }, got ${describe(options)}`);
+  }
+  if (!OPTIMIZERS.includes(options.type)) {
+    throw new TypeError(`optimizer: type ${describe(options.type)} is not one of ${OPTIMIZERS.join(', ')}`);
+  }
+  const positive = (name: string, v: unknown, allowZero: boolean) => {
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+      throw new RangeError(
+        `optimizer: ${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${describe(v)}`,
+      );
+    }
+  };
+  positive('learningRate', options.learningRate, true);
+  if (options.learningRate === undefined) throw new TypeError('optimizer: learningRate is required');
+  positive('weightDecay', options.weightDecay, true);
+  if (options.type === 'sgd') {
+    positive('momentum', options.momentum, true);
+    if (options.nesterov !== undefined && typeof options.nesterov !== 'boolean') {
+      throw new TypeError(`optimizer: nesterov must be a boolean, got ${describe(options.nesterov)}`);
+    }
+    if (options.nesterov && !(options.momentum && options.momentum > 0)) {
+      throw new RangeError('optimizer: nesterov needs momentum > 0');
+    }
+  } else {
+    for (const name of ['beta1', 'beta2'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(typeof v === 'number' && v >= 0 && v < 1)) {
+        throw new RangeError(`optimizer: ${name} must be in [0, 1), got ${describe(v)}`);
+      }
+    }
+    positive('eps', options.eps, false);
+  }
+}
