@@ -1,6 +1,6 @@
 import type { Engine } from './engine.js';
 import { describe } from './errors.js';
-import { Random } from './random.js';
+import type { Random } from './random.js';
 import type { Targets } from './types.js';
 
 /** Training or evaluation data as the user passes it: x [n, in] (bytes scaled by inputScale), y targets. */
