@@ -1,0 +1,264 @@
+// fit() and evaluate(): GPU-resident data, gathered mini-batches, optimizers and schedules wired as the float64
+// reference says, micro-batching, sampling, determinism, and no readback inside the loop.
+import { describe, expect, it } from 'vitest';
+import { identity, withReplacement } from '../src/batches.js';
+import { Random } from '../src/random.js';
+import { scheduleFactor } from '../src/schedules.js';
+import type { OptimizerOptions, ScheduleOptions } from '../src/types.js';
+import { expectClose, randomArray } from './reference/check.js';
+import { lossAndGradients, predict, type RefSpec, toRefLayers } from './reference/mlp.js';
+import { clipByGlobalNorm, learningRateFactor, RefOptimizer } from './reference/optimizers.js';
+import { useEngine } from './gpu.js';
+
+const engine = await useEngine();
+const spec: RefSpec = { sizes: [3, 5, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy' };
+const n = 10;
+const x = Float32Array.from(randomArray(n * 3, 81));
+const y = Uint32Array.from({ length: n }, (_, i) => (i * 3) % 2);
+
+function flatten(layers: { weight: ArrayLike<number>; bias: ArrayLike<number> }[]): Float64Array {
+  return Float64Array.from(layers.flatMap((l) => [...Array.from(l.weight), ...Array.from(l.bias)]));
+}
+
+describe('fit follows the reference step by step', () => {
+  const cases: { optimizer: OptimizerOptions; schedule?: ScheduleOptions; clipNorm?: number }[] = [
+    { optimizer: { type: 'sgd', learningRate: 0.5, momentum: 0.9, nesterov: true, weightDecay: 1e-3 } },
+    { optimizer: { type: 'adam', learningRate: 0.05 }, schedule: { type: 'step', stepSize: 2, gamma: 0.5 } },
+    {
+      optimizer: { type: 'adamw', learningRate: 0.05, weightDecay: 0.1 },
+      schedule: { type: 'cosine', warmupSteps: 2 },
+      clipNorm: 0.1,
+    },
+  ];
+  it.each(cases)(
+    '$optimizer.type, schedule $schedule.type, clip $clipNorm',
+    async ({ optimizer, schedule, clipNorm }) => {
+      const model = engine.mlp({ ...spec, seed: 4 });
+      const params = toRefLayers(await model.getParameters());
+      const batchSize = 4; // 4, 4, then a partial batch of 2 averaged over its own size
+      const epochs = 2;
+      const lrs: number[] = [];
+      const losses: number[] = [];
+      await model.fit(
+        { x, y },
+        {
+          epochs,
+          batchSize,
+          shuffle: false,
+          optimizer,
+          schedule,
+          clipNorm,
+          onStep: (s) => {
+            lrs.push(s.learningRate);
+            losses.push(s.loss);
+          },
+        },
+      );
+      const total = 3 * epochs;
+      const ref = new RefOptimizer(optimizer, flatten(params).length);
+      let flat = flatten(params);
+      for (let t = 0; t < total; t++) {
+        const start = (t % 3) * batchSize;
+        const rows = Math.min(batchSize, n - start);
+        const layers = unflatten(flat);
+        const g = lossAndGradients(
+          spec,
+          layers,
+          x.subarray(start * 3, (start + rows) * 3),
+          y.subarray(start, start + rows),
+          rows,
+        );
+        expectClose([losses[t]], [g.loss], { atol: 1e-5, rtol: 1e-4 }, `loss of step ${t}`);
+        const grads = flatten(g.gradients);
+        if (clipNorm) clipByGlobalNorm(grads, clipNorm);
+        const lr = optimizer.learningRate * (schedule ? learningRateFactor(schedule, t, total) : 1);
+        expectClose([lrs[t]], [lr], { atol: 1e-12, rtol: 1e-9 }, `lr of step ${t}`);
+        ref.step(flat, grads, lr);
+      }
+      expectClose(flatten(await model.getParameters()), flat, { atol: 2e-5, rtol: 2e-4 }, 'parameters');
+      model.dispose();
+
+      function unflatten(f: Float64Array) {
+        let at = 0;
+        return params.map((p) => {
+          const weight = f.slice(at, (at += p.weight.length));
+          const bias = f.slice(at, (at += p.bias.length));
+          return { weight, bias };
+        });
+      }
+    },
+  );
+});
+
+describe('schedules', () => {
+  it.each<ScheduleOptions>([
+    { type: 'constant', warmupSteps: 3 },
+    { type: 'step', stepSize: 4, gamma: 0.3 },
+    { type: 'exponential', gamma: 0.9, warmupSteps: 2 },
+    { type: 'cosine', minFactor: 0.1, warmupSteps: 5 },
+    { type: 'linear' },
+  ])('$type matches its formula at every step', (schedule) => {
+    for (let t = 0; t < 40; t++) {
+      expect(scheduleFactor(schedule, t, 30)).toBeCloseTo(learningRateFactor(schedule, t, 30), 12);
+    }
+  });
+});
+
+describe('sampling', () => {
+  it('shuffling gives a permutation, and the same seed the same one', () => {
+    const a = new Random(5).permutation(1000);
+    expect(Array.from(a).sort((p, q) => p - q)).toEqual(Array.from(identity(1000)));
+    expect(new Random(5).permutation(1000)).toEqual(a);
+    expect(new Random(6).permutation(1000)).not.toEqual(a);
+  });
+
+  it('sampling with replacement is uniform (chi-square, 20 bins)', () => {
+    const bins = 20;
+    const draws = withReplacement(20000, new Random(9));
+    const counts = new Array(bins).fill(0);
+    for (const d of draws) counts[Math.floor((d * bins) / 20000)]++;
+    const expected = 20000 / bins;
+    const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+    expect(chi2).toBeLessThan(43.8); // p = 0.001 for 19 degrees of freedom
+    expect(new Set(draws).size).toBeLessThan(20000); // repeats happen
+  });
+
+  it('the mean of minibatch gradients over a shuffled epoch of equal batches is the full-batch gradient', async () => {
+    const model = engine.mlp({ ...spec, seed: 5 });
+    const full = await model.lossAndGradients(x, y);
+    const order = new Random(3).permutation(n);
+    const mean = full.gradients.map((g) => ({
+      weight: new Float64Array(g.weight.length),
+      bias: new Float64Array(g.bias.length),
+    }));
+    for (let b = 0; b < n; b += 5) {
+      const idx = order.subarray(b, b + 5);
+      const xb = new Float32Array(15);
+      idx.forEach((r, i) => xb.set(x.subarray(r * 3, r * 3 + 3), i * 3));
+      const g = await model.lossAndGradients(
+        xb,
+        Uint32Array.from(idx, (r) => y[r]),
+      );
+      g.gradients.forEach((l, j) => {
+        l.weight.forEach((v, k) => (mean[j].weight[k] += v / 2));
+        l.bias.forEach((v, k) => (mean[j].bias[k] += v / 2));
+      });
+    }
+    full.gradients.forEach((g, j) => {
+      expectClose(g.weight, mean[j].weight, { atol: 1e-6, rtol: 1e-5 }, `dweight ${j}`);
+      expectClose(g.bias, mean[j].bias, { atol: 1e-6, rtol: 1e-5 }, `dbias ${j}`);
+    });
+    model.dispose();
+  });
+});
+
+describe('fit behaviour', () => {
+  const big = 300;
+  const bx = Float32Array.from(randomArray(big * 3, 91));
+  const by = Uint32Array.from({ length: big }, (_, i) => Number(bx[3 * i] * bx[3 * i + 1] > 0));
+
+  it('the same seed gives the same losses; another seed other losses', async () => {
+    const run = async (seed: number) => {
+      const model = engine.mlp({ ...spec, seed: 1 });
+      const losses: number[] = [];
+      await model.fit({ x: bx, y: by }, { epochs: 2, batchSize: 32, seed, onStep: (s) => losses.push(s.loss) });
+      model.dispose();
+      return losses;
+    };
+    const a = await run(7);
+    expect(a).toHaveLength(20);
+    expect(await run(7)).toEqual(a);
+    expect(await run(8)).not.toEqual(a);
+  });
+
+  it('a partial last batch is its own step, or dropped with dropLast', async () => {
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const rows: number[] = [];
+    const h = await model.fit({ x, y }, { batchSize: 4, onStep: (s) => rows.push(s.step) });
+    expect(h.steps).toBe(3);
+    const h2 = await model.fit({ x, y }, { batchSize: 4, dropLast: true });
+    expect(h2.steps).toBe(2);
+    model.dispose();
+  });
+
+  it('reads back asynchronously: one mapAsync per submitted group, not per step', async () => {
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const proto = Object.getPrototypeOf(model.params) as GPUBuffer;
+    const original = proto.mapAsync;
+    let maps = 0;
+    proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
+      maps++;
+      return original.apply(this, args);
+    };
+    try {
+      const h = await model.fit({ x: bx, y: by }, { epochs: 2, batchSize: 10, stepsPerSubmit: 10 });
+      expect(h.steps).toBe(60);
+      expect(maps).toBe(6);
+    } finally {
+      proto.mapAsync = original;
+    }
+    model.dispose();
+  });
+
+  it('an AbortSignal stops between steps', async () => {
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const controller = new AbortController();
+    const h = await model.fit(
+      { x: bx, y: by },
+      {
+        epochs: 50,
+        batchSize: 10,
+        stepsPerSubmit: 1,
+        onStep: (s) => {
+          if (s.step === 5) controller.abort();
+        },
+        signal: controller.signal,
+      },
+    );
+    expect(h.aborted).toBe(true);
+    expect(h.steps).toBeLessThan(20);
+    model.dispose();
+  });
+
+  it('batches split into micro-batches give the whole batch gradient, and the same training', async () => {
+    const whole = engine.mlp({ ...spec, seed: 2 });
+    const split = engine.mlp({ ...spec, seed: 2, microBatchSize: 7 });
+    const a = await whole.lossAndGradients(bx, by);
+    const b = await split.lossAndGradients(bx, by);
+    expectClose([b.loss], [a.loss], { atol: 1e-6, rtol: 1e-5 }, 'loss');
+    a.gradients.forEach((g, j) => {
+      expectClose(b.gradients[j].weight, g.weight, { atol: 1e-6, rtol: 1e-4 }, `dweight ${j}`);
+      expectClose(b.gradients[j].bias, g.bias, { atol: 1e-6, rtol: 1e-4 }, `dbias ${j}`);
+    });
+    const opts = { epochs: 2, batchSize: 100, seed: 3, optimizer: { type: 'adam', learningRate: 0.01 } as const };
+    const la: number[] = [];
+    const lb: number[] = [];
+    await whole.fit({ x: bx, y: by }, { ...opts, onStep: (s) => la.push(s.loss) });
+    await split.fit({ x: bx, y: by }, { ...opts, onStep: (s) => lb.push(s.loss) });
+    expectClose(lb, la, { atol: 1e-5, rtol: 1e-4 }, 'losses');
+    expectClose(
+      flatten(await split.getParameters()),
+      flatten(await whole.getParameters()),
+      { atol: 1e-5, rtol: 1e-4 },
+      'parameters',
+    );
+    expect(split.maxRows).toBe(7);
+    whole.dispose();
+    split.dispose();
+  });
+
+  it('evaluate gives the mean loss and accuracy of the reference over batches', async () => {
+    const model = engine.mlp({ ...spec, seed: 6 });
+    const params = toRefLayers(await model.getParameters());
+    const ref = lossAndGradients(spec, params, bx, by, big);
+    const p = predict(spec, params, bx, big);
+    let hits = 0;
+    for (let i = 0; i < big; i++) hits += Number((p[2 * i + 1] > p[2 * i] ? 1 : 0) === by[i]);
+    for (const batchSize of [big, 64, 7]) {
+      const e = await model.evaluate(bx, by, { batchSize });
+      expectClose([e.loss], [ref.loss], { atol: 1e-5, rtol: 1e-5 }, `loss (batch ${batchSize})`);
+      expect(e.accuracy).toBeCloseTo(hits / big, 5);
+    }
+    model.dispose();
+  });
+});
