@@ -1,4 +1,5 @@
 import { Mlp } from './model.js';
+import { loadModel } from './model-file.js';
 import { Pipelines, SLOT_BYTES } from './pipelines.js';
 import type { MlpOptions } from './types.js';
 
@@ -74,6 +75,15 @@ export class Engine {
     const model = new Mlp(this, options);
     this.models.add(model);
     return model;
+  }
+
+  /**
+   * Rebuilds a model saved with model.save() (safetensors bytes). The file is checked as untrusted input
+   * before anything is allocated for it; optimizer state saved with it is restored.
+   */
+  async load(bytes: Uint8Array): Promise<Mlp> {
+    this.check();
+    return loadModel(this, bytes);
   }
 
   /** Live GPU buffers and bytes held by this engine and its models. */

@@ -4,10 +4,7 @@
  */
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
 
-export { Engine, type EngineOptions, type AdapterDescription, type MemoryReport } from './engine.js';
-export { Mlp } from './model.js';
-export { ShaderError } from './pipelines.js';
-export * from './types.js';
+export * from './api.js';
 
 /** Creates an engine on the browser's WebGPU adapter (or the adapter/device passed in). */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {

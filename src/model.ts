@@ -1,6 +1,7 @@
 import { GpuDataset, identity, type TrainingData, validateData } from './batches.js';
 import type { Engine } from './engine.js';
 import { describe } from './errors.js';
+import { encodeModel, type OptimizerSnapshot } from './model-file.js';
 import { Optimizer } from './optimizers.js';
 import { SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
@@ -163,38 +164,7 @@ export class Mlp {
   /** Replaces every layer's weight [out, in] and bias [out] (row-major, as torch.nn.Linear). */
   setParameters(params: LayerParameters[]): void {
     this.check('setParameters');
-    if (!Array.isArray(params) || params.length !== this.layers.length) {
-      throw new TypeError(
-        `setParameters: expected an array of ${this.layers.length} { weight, bias } layers, got ${describe(params)}`,
-      );
-    }
-    const flat = new Float32Array(this.paramFloats);
-    this.layers.forEach((layer, l) => {
-      const { weight, bias } = params[l] ?? ({} as LayerParameters);
-      if (!(weight instanceof Float32Array) || weight.length !== layer.out * layer.inp) {
-        throw new TypeError(
-          `setParameters: layer ${l} weight must be a Float32Array of ${layer.out}x${layer.inp} = ` +
-            `${layer.out * layer.inp} values, got ${describe(weight)}`,
-        );
-      }
-      if (!(bias instanceof Float32Array) || bias.length !== layer.out) {
-        throw new TypeError(
-          `setParameters: layer ${l} bias must be a Float32Array of ${layer.out} values, got ${describe(bias)}`,
-        );
-      }
-      for (const [name, a] of [
-        ['weight', weight],
-        ['bias', bias],
-      ] as const) {
-        const bad = a.findIndex((v) => !Number.isFinite(v));
-        if (bad >= 0) throw new RangeError(`setParameters: layer ${l} ${name}[${bad}] is ${a[bad]}, not finite`);
-      }
-      for (let o = 0; o < layer.out; o++) {
-        flat.set(weight.subarray(o * layer.inp, (o + 1) * layer.inp), layer.wOffset + o * layer.ldIn);
-      }
-      flat.set(bias, layer.bOffset);
-    });
-    this.engine.write(this.params, 0, flat);
+    this.engine.write(this.params, 0, this.packLayers(params, 'setParameters'));
   }
 
   /** Every layer's weight [out, in] and bias [out], copied from the GPU. */
@@ -462,6 +432,86 @@ export class Mlp {
       at += r.size;
       return view;
     });
+  }
+
+  /**
+   * The model as safetensors bytes (see src/model-file.ts): parameters named as torch.nn.Sequential would name
+   * them, the architecture in the metadata, and the optimizer's state too with { optimizer: true }.
+   */
+  async save(options: { optimizer?: boolean } = {}): Promise<Uint8Array> {
+    this.check('save');
+    const params = await this.getParameters();
+    const optimizer = options.optimizer ? await this.optimizerSnapshot() : null;
+    return encodeModel(this, params, optimizer);
+  }
+
+  /** @internal The optimizer's options, step and state buffers, read from the GPU (null before any fit). */
+  async optimizerSnapshot(): Promise<OptimizerSnapshot | null> {
+    const opt = this.optimizer;
+    if (!opt) return null;
+    const buffers = opt.stateBuffers;
+    const encoder = this.engine.device.createCommandEncoder();
+    const flats = buffers.length
+      ? await this.readBack(
+          encoder,
+          buffers.map((buffer) => ({ buffer, offset: 0, size: this.paramFloats * 4 })),
+        )
+      : [];
+    return {
+      options: opt.options,
+      clipNorm: opt.clipNorm,
+      step: this.stepCount,
+      state: flats.map((f) => this.unpackLayers(f)),
+    };
+  }
+
+  /** @internal Makes the optimizer of a snapshot current and writes its state to the GPU. */
+  restoreOptimizer(snapshot: OptimizerSnapshot): void {
+    const opt = this.optimizerFor(snapshot.options, snapshot.clipNorm);
+    const buffers = opt.stateBuffers;
+    if (snapshot.state.length !== 0 && snapshot.state.length !== buffers.length) {
+      throw new RangeError(
+        `load: ${snapshot.options.type} keeps ${buffers.length} state tensors per parameter, the file has ${snapshot.state.length}`,
+      );
+    }
+    snapshot.state.forEach((layers, k) => this.engine.write(buffers[k], 0, this.packLayers(layers, 'load')));
+    this.stepCount = snapshot.step;
+  }
+
+  /** Validates layers in torch.nn.Linear layout and packs them into the padded flat layout. */
+  private packLayers(params: LayerParameters[], what: string): Float32Array {
+    if (!Array.isArray(params) || params.length !== this.layers.length) {
+      throw new TypeError(
+        `${what}: expected an array of ${this.layers.length} { weight, bias } layers, got ${describe(params)}`,
+      );
+    }
+    const flat = new Float32Array(this.paramFloats);
+    this.layers.forEach((layer, l) => {
+      const { weight, bias } = params[l] ?? ({} as LayerParameters);
+      if (!(weight instanceof Float32Array) || weight.length !== layer.out * layer.inp) {
+        throw new TypeError(
+          `${what}: layer ${l} weight must be a Float32Array of ${layer.out}x${layer.inp} = ` +
+            `${layer.out * layer.inp} values, got ${describe(weight)}`,
+        );
+      }
+      if (!(bias instanceof Float32Array) || bias.length !== layer.out) {
+        throw new TypeError(
+          `${what}: layer ${l} bias must be a Float32Array of ${layer.out} values, got ${describe(bias)}`,
+        );
+      }
+      for (const [name, a] of [
+        ['weight', weight],
+        ['bias', bias],
+      ] as const) {
+        const bad = a.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new RangeError(`${what}: layer ${l} ${name}[${bad}] is ${a[bad]}, not finite`);
+      }
+      for (let o = 0; o < layer.out; o++) {
+        flat.set(weight.subarray(o * layer.inp, (o + 1) * layer.inp), layer.wOffset + o * layer.ldIn);
+      }
+      flat.set(bias, layer.bOffset);
+    });
+    return flat;
   }
 
   private initialParameters(seed: number): Float32Array {

@@ -6,10 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
 
-export { Engine, type EngineOptions, type AdapterDescription, type MemoryReport } from './engine.js';
-export { Mlp } from './model.js';
-export { ShaderError } from './pipelines.js';
-export * from './types.js';
+export * from './api.js';
 
 /** Vulkan driver manifests of software renderers, tried in order when no hardware adapter is found. */
 export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];

@@ -26,7 +26,7 @@ export class Optimizer {
     private readonly engine: Engine,
     buffers: ParameterBuffers,
     readonly options: OptimizerOptions,
-    clipNorm?: number,
+    readonly clipNorm?: number,
   ) {
     validateOptimizer(options);
     this.key = JSON.stringify([options, clipNorm ?? null]);
