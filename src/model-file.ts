@@ -52,7 +52,9 @@ export function encodeModel(
   };
   if (optimizer) {
     const names = STATE_NAMES[optimizer.options.type];
-    optimizer.state.forEach((layers, k) => add(`optimizer.${names[k]}.`, layers));
+    optimizer.state.forEach((layers, k) => {
+      add(`optimizer.${names[k]}.`, layers);
+    });
     metadata.optimizer = JSON.stringify(optimizer.options);
     metadata.optimizer_step = String(optimizer.step);
     if (optimizer.clipNorm !== undefined) metadata.clip_norm = String(optimizer.clipNorm);

@@ -5,7 +5,7 @@ import { encodeModel, type OptimizerSnapshot } from './model-file.js';
 import { Optimizer } from './optimizers.js';
 import { SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
-import { type Dispatch, DispatchBuilder, grid, record, type Resource } from './scheduler.js';
+import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
 import { type FitOptions, type History, fitModel } from './train.js';
 import {
   ACTIVATIONS,
@@ -474,7 +474,9 @@ export class Mlp {
         `load: ${snapshot.options.type} keeps ${buffers.length} state tensors per parameter, the file has ${snapshot.state.length}`,
       );
     }
-    snapshot.state.forEach((layers, k) => this.engine.write(buffers[k], 0, this.packLayers(layers, 'load')));
+    snapshot.state.forEach((layers, k) => {
+      this.engine.write(buffers[k], 0, this.packLayers(layers, 'load'));
+    });
     this.stepCount = snapshot.step;
   }
 
