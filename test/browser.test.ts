@@ -1,0 +1,48 @@
+// The library in headless Chromium (puppeteer, /usr/bin/chromium): the same kernels through navigator.gpu, a
+// gradient check against the float64 reference in the page, and training. Fails when no adapter is found.
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript helper shared with the benchmark and demo tests
+import { launchBrowser, startViteServer } from '../scripts/browser.js';
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  server = await startViteServer({ root: fileURLToPath(new URL('./browser', import.meta.url)) });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('in headless Chromium', () => {
+  it('matches the reference gradients and trains', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.waitForFunction('typeof window.webgradCheck === "function"', { timeout: 60_000 });
+    const result = (await page.evaluate('window.webgradCheck()')) as {
+      adapter: { architecture: string };
+      cases: { spec: { sizes: number[] }; worst: number }[];
+      before: number;
+      stepLoss: number;
+      afterStep: number;
+      after: { loss: number; accuracy: number };
+      steps: number;
+    };
+    expect(errors).toEqual([]);
+    expect(result.adapter.architecture).not.toBe('');
+    for (const c of result.cases) expect(c.worst, `sizes ${c.spec.sizes}`).toBeLessThanOrEqual(1);
+    expect(result.stepLoss).toBeCloseTo(result.before, 6);
+    expect(result.afterStep).toBeLessThan(result.before);
+    expect(result.steps).toBe(120);
+    expect(result.after.loss).toBeLessThan(result.before / 2);
+    expect(result.after.accuracy).toBeGreaterThan(0.9);
+  });
+});
