@@ -56,7 +56,7 @@ describe('fit follows the reference step by step', () => {
       );
       const total = 3 * epochs;
       const ref = new RefOptimizer(optimizer, flatten(params).length);
-      let flat = flatten(params);
+      const flat = flatten(params);
       for (let t = 0; t < total; t++) {
         const start = (t % 3) * batchSize;
         const rows = Math.min(batchSize, n - start);
@@ -134,14 +134,20 @@ describe('sampling', () => {
     for (let b = 0; b < n; b += 5) {
       const idx = order.subarray(b, b + 5);
       const xb = new Float32Array(15);
-      idx.forEach((r, i) => xb.set(x.subarray(r * 3, r * 3 + 3), i * 3));
+      idx.forEach((r, i) => {
+        xb.set(x.subarray(r * 3, r * 3 + 3), i * 3);
+      });
       const g = await model.lossAndGradients(
         xb,
         Uint32Array.from(idx, (r) => y[r]),
       );
       g.gradients.forEach((l, j) => {
-        l.weight.forEach((v, k) => (mean[j].weight[k] += v / 2));
-        l.bias.forEach((v, k) => (mean[j].bias[k] += v / 2));
+        l.weight.forEach((v, k) => {
+          mean[j].weight[k] += v / 2;
+        });
+        l.bias.forEach((v, k) => {
+          mean[j].bias[k] += v / 2;
+        });
       });
     }
     full.gradients.forEach((g, j) => {

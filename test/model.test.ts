@@ -22,7 +22,9 @@ function makeTargets(loss: Loss, indices: boolean, b: number, n: number, seed: n
   for (let i = 0; i < b; i++) {
     const row = y.subarray(i * n, (i + 1) * n);
     const s = row.reduce((a, v) => a + v, 0);
-    row.forEach((v, k) => (row[k] = v / s));
+    row.forEach((v, k) => {
+      row[k] = v / s;
+    });
   }
   return y;
 }
@@ -94,8 +96,12 @@ describe('training steps', () => {
       const one = await model.lossAndGradients(x.slice(i * 4, (i + 1) * 4), y.slice(i, i + 1));
       loss += one.loss / b;
       one.gradients.forEach((g, j) => {
-        g.weight.forEach((v, k) => (sum[j].weight[k] += v / b));
-        g.bias.forEach((v, k) => (sum[j].bias[k] += v / b));
+        g.weight.forEach((v, k) => {
+          sum[j].weight[k] += v / b;
+        });
+        g.bias.forEach((v, k) => {
+          sum[j].bias[k] += v / b;
+        });
       });
     }
     expectClose([whole.loss], [loss], { atol: 1e-6, rtol: 1e-5 }, 'loss');
