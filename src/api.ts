@@ -3,7 +3,7 @@ export type { TrainingData } from './batches.js';
 export * from './data/csv.js';
 export * from './data/dataset.js';
 export * from './data/synthetic.js';
-export { type AdapterDescription, Engine, type EngineOptions, type MemoryReport } from './engine.js';
+export { type AdapterDescription, DeviceLostError, Engine, type EngineOptions, type MemoryReport } from './engine.js';
 export { Mlp } from './model.js';
 export { ShaderError } from './pipelines.js';
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';

@@ -1,6 +1,7 @@
 import type { Engine } from './engine.js';
 import { describe } from './errors.js';
 import type { Random } from './random.js';
+import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
 import type { Targets } from './types.js';
 
 /** Training or evaluation data as the user passes it: x [n, in] (bytes scaled by inputScale), y targets. */
@@ -54,6 +55,49 @@ export class GpuDataset {
     this.setOrder(identity(n));
   }
 
+  /**
+   * Finds a NaN or ±Inf in the float inputs and targets on the GPU, where the data already is: one pass of
+   * finite_check.wgsl per array and one small readback. Returns the first bad value's place, or null.
+   */
+  async findNonFinite(): Promise<{ array: 'x' | 'y'; index: number } | null> {
+    const engine = this.engine;
+    const arrays: ['x' | 'y', GPUBuffer, number][] = [];
+    if (!this.bytes) arrays.push(['x', this.x, this.n * this.inputs]);
+    if (!this.yIndices) arrays.push(['y', this.y, this.n * this.outputs]);
+    if (arrays.length === 0) return null;
+    const S = GPUBufferUsage;
+    const result = engine.createBuffer('finite-check', 16, S.STORAGE | S.COPY_SRC | S.COPY_DST);
+    engine.write(result, 0, new Uint32Array([0, 0xffffffff, 0, 0xffffffff]));
+    const made: GPUBuffer[] = [result];
+    const encoder = engine.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    arrays.forEach(([, buffer, count], k) => {
+      const list: Dispatch[] = [];
+      const builder = new DispatchBuilder(engine);
+      builder.add(
+        list,
+        'finite_check',
+        {},
+        [count],
+        [buffer, { buffer: result, offset: 8 * k, size: 8 }],
+        grid(engine, count, 64),
+      );
+      made.push(builder.build('finite-check-uniforms'));
+      record(pass, list, 0);
+    });
+    pass.end();
+    try {
+      const [out] = await engine.readBack(encoder, [{ buffer: result, offset: 0, size: 16 }]);
+      const words = new Uint32Array(out.buffer, out.byteOffset, 4);
+      for (let k = 0; k < arrays.length; k++) {
+        if (words[2 * k] > 0) return { array: arrays[k][0], index: words[2 * k + 1] };
+      }
+      return null;
+    } finally {
+      for (const b of made) engine.releaseBuffer(b);
+    }
+  }
+
   /** Sets the row order batches are drawn in (a permutation, or a sample with replacement). */
   setOrder(order: Uint32Array): void {
     this.engine.write(this.order, 0, order);
@@ -90,6 +134,7 @@ export function validateData(
   outputs: number,
   indicesAllowed: boolean,
   what: string,
+  checkFinite = true,
 ): number {
   if (typeof data !== 'object' || data === null) {
     throw new TypeError(`${what}: expected data { x, y }, got ${describe(data)}`);
@@ -107,7 +152,7 @@ export function validateData(
   if (data.inputScale !== undefined && !(typeof data.inputScale === 'number' && Number.isFinite(data.inputScale))) {
     throw new TypeError(`${what}: inputScale must be a finite number, got ${describe(data.inputScale)}`);
   }
-  if (x instanceof Float32Array) {
+  if (x instanceof Float32Array && checkFinite) {
     const bad = firstNonFinite(x);
     if (bad >= 0) {
       throw new RangeError(
@@ -126,7 +171,7 @@ export function validateData(
     if (y.length !== n * outputs) {
       throw new RangeError(`${what}: y must hold ${n}x${outputs} = ${n * outputs} targets, got ${y.length}`);
     }
-    const bad = firstNonFinite(y);
+    const bad = checkFinite ? firstNonFinite(y) : -1;
     if (bad >= 0) {
       throw new RangeError(
         `${what}: y must be finite, got ${y[bad]} at row ${Math.floor(bad / outputs)}, column ${bad % outputs}`,

@@ -1,4 +1,4 @@
-import { Mlp } from './model.js';
+import { type Checkpoint, Mlp } from './model.js';
 import { loadModel } from './model-file.js';
 import { Pipelines, SLOT_BYTES } from './pipelines.js';
 import type { MlpOptions } from './types.js';
@@ -35,30 +35,68 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
+/** A byte range of a buffer to read back. */
+export interface ReadRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** Mappable buffers kept for reuse by readBack; more are made while reads overlap. */
+const STAGING_KEPT = 4;
+
+/** The device was lost (driver reset, GPU removed, or a simulated loss); see Engine.recover(). */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+/** How the engine gets a device, again after a loss: null where the caller supplied the device itself. */
+type DeviceSource = (() => Promise<{ device: GPUDevice; adapter: GPUAdapter }>) | null;
+
 /**
  * A WebGPU device with webgrad's compiled kernels. Owns every GPU buffer its models make, so memory() is
- * exact and destroy() frees all of it.
+ * exact and destroy() frees all of it. It listens to device.lost and uncaptured errors: an unexpected loss
+ * makes every call fail with a DeviceLostError until recover() brings up a new device (fit() does that itself).
  */
 export class Engine {
-  readonly pipelines: Pipelines;
-  /** Small buffers bound where a kernel's binding is unused (a binding cannot be left empty). */
-  readonly dummyRead: GPUBuffer;
-  readonly dummyWrite: GPUBuffer;
+  /** The current device (a new one after recover()). */
+  device!: GPUDevice;
+  /** @internal */ pipelines!: Pipelines;
+  /** @internal Small buffers bound where a kernel's binding is unused (a binding cannot be left empty). */
+  dummyRead!: GPUBuffer;
+  /** @internal */ dummyWrite!: GPUBuffer;
   private readonly live = new Map<GPUBuffer, number>();
+  private staging: GPUBuffer[] = [];
   private readonly models = new Set<Mlp>();
   private failure: Error | null = null;
   private destroyed = false;
+  private simulatedLoss = false;
 
   /** Use createEngine() from 'webgrad' or 'webgrad/node'. */
   constructor(
-    readonly device: GPUDevice,
+    device: GPUDevice,
     readonly adapter: AdapterDescription,
+    private source: DeviceSource = null,
     private readonly onDestroy: () => void = () => {},
   ) {
+    this.attach(device);
+  }
+
+  private attach(device: GPUDevice): void {
+    this.device = device;
+    this.failure = null;
+    this.simulatedLoss = false;
+    this.live.clear();
+    this.staging = [];
     this.pipelines = new Pipelines(device);
     device.addEventListener('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       this.failure ??= new Error(`WebGPU error: ${error.message}`);
+    });
+    device.lost.then((info) => {
+      if (this.device !== device || this.destroyed) return;
+      if (info.reason === 'destroyed' && !this.simulatedLoss) return;
+      this.failure = new DeviceLostError(`webgrad: the GPU device was lost (${info.reason}: ${info.message})`);
     });
     this.dummyRead = this.createBuffer('dummy-read', SLOT_BYTES, GPUBufferUsage.STORAGE);
     this.dummyWrite = this.createBuffer('dummy-write', SLOT_BYTES, GPUBufferUsage.STORAGE);
@@ -67,6 +105,38 @@ export class Engine {
   /** The device's limits, as granted. */
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /** True after an unexpected device loss, until recover(). */
+  get lost(): boolean {
+    return this.failure instanceof DeviceLostError;
+  }
+
+  /**
+   * Replaces a lost device: requests a new one, compiles the kernels again and rebuilds every model's buffers.
+   * Models restore their parameters from `checkpoints` (fit passes its last CPU checkpoint); a model without one
+   * reports the loss on its next call.
+   */
+  async recover(checkpoints: Map<Mlp, Checkpoint> = new Map()): Promise<void> {
+    if (this.destroyed) throw new Error('webgrad: this engine was destroyed; create a new one with createEngine()');
+    if (!this.source) {
+      throw new DeviceLostError(
+        'webgrad: the device was lost and it was supplied by the caller, so it cannot be replaced',
+      );
+    }
+    const { device } = await this.source();
+    this.attach(device);
+    await this.pipelines.compileAll();
+    for (const model of this.models) model.rebuild(checkpoints.get(model) ?? null);
+  }
+
+  /**
+   * Loses the device the way a driver reset would (the engine treats it as unexpected). For testing recovery:
+   * a fit() in progress restores its last checkpoint on a new device and carries on.
+   */
+  loseDevice(): void {
+    this.simulatedLoss = true;
+    this.device.destroy();
   }
 
   /** Builds a multilayer perceptron on this engine; see MlpOptions. */
@@ -107,6 +177,7 @@ export class Engine {
     for (const buffer of this.live.keys()) buffer.destroy();
     this.live.clear();
     this.destroyed = true;
+    this.source = null;
     this.device.destroy();
     this.onDestroy();
   }
@@ -125,6 +196,45 @@ export class Engine {
     return buffer;
   }
 
+  /**
+   * @internal Copies ranges into one mappable buffer at the end of `encoder`, submits it, and resolves with
+   * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile.
+   */
+  async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[]): Promise<Float32Array[]> {
+    const total = ranges.reduce((n, r) => n + r.size, 0);
+    let buffer = this.staging.pop();
+    if (buffer && buffer.size < total) {
+      this.releaseBuffer(buffer);
+      buffer = undefined;
+    }
+    buffer ??= this.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    let at = 0;
+    for (const r of ranges) {
+      encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, at, r.size);
+      at += r.size;
+    }
+    const device = this.device;
+    device.queue.submit([encoder.finish()]);
+    try {
+      await buffer.mapAsync(GPUMapMode.READ, 0, total);
+    } catch (error) {
+      this.check();
+      throw error;
+    }
+    const bytes = buffer.getMappedRange(0, total).slice(0);
+    buffer.unmap();
+    if (this.device === device && this.staging.length < STAGING_KEPT && this.live.has(buffer))
+      this.staging.push(buffer);
+    else this.releaseBuffer(buffer);
+    this.check();
+    at = 0;
+    return ranges.map((r) => {
+      const view = new Float32Array(bytes, at, r.size / 4);
+      at += r.size;
+      return view;
+    });
+  }
+
   /** @internal Queues a write of typed-array data (shared or not) to a buffer. */
   write(buffer: GPUBuffer, offset: number, data: ArrayBufferView | ArrayBuffer): void {
     this.device.queue.writeBuffer(buffer, offset, data as ArrayBufferView<ArrayBuffer>);
@@ -140,7 +250,7 @@ export class Engine {
     this.models.delete(model);
   }
 
-  /** @internal Throws if the engine was destroyed or the device reported an error. */
+  /** @internal Throws if the engine was destroyed, or the device was lost or reported an error. */
   check(): void {
     if (this.destroyed) throw new Error('webgrad: this engine was destroyed; create a new one with createEngine()');
     if (this.failure) throw this.failure;
@@ -153,9 +263,7 @@ export async function createEngineFrom(
   options: EngineOptions = {},
   onDestroy?: () => void,
 ): Promise<Engine> {
-  let device = options.device;
-  let adapter = options.adapter;
-  if (!device) {
+  const request = async (adapter?: GPUAdapter) => {
     if (!adapter) {
       if (!gpu) throw new Error('webgrad: WebGPU is not available here (no navigator.gpu)');
       adapter = (await gpu.requestAdapter({ powerPreference: options.powerPreference })) ?? undefined;
@@ -164,8 +272,12 @@ export async function createEngineFrom(
     const requiredLimits: Record<string, number> = {};
     for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
     const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  }
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+    return { device, adapter };
+  };
+  let device = options.device;
+  let adapter = options.adapter;
+  if (!device) ({ device, adapter } = await request(adapter));
   const info = adapter?.info ?? device.adapterInfo;
   const description: AdapterDescription = {
     vendor: info?.vendor ?? '',
@@ -173,7 +285,9 @@ export async function createEngineFrom(
     device: info?.device ?? '',
     description: info?.description ?? '',
   };
-  const engine = new Engine(device, description, onDestroy);
+  // An adapter gives one device: after a loss, a new adapter is requested (possible with a GPU object).
+  const source: DeviceSource = options.device ? null : gpu ? () => request() : null;
+  const engine = new Engine(device, description, source, onDestroy);
   try {
     await engine.pipelines.compileAll();
   } catch (error) {

@@ -1,5 +1,5 @@
 import { GpuDataset, identity, type TrainingData, validateData } from './batches.js';
-import type { Engine } from './engine.js';
+import type { Engine, ReadRange } from './engine.js';
 import { describe } from './errors.js';
 import { encodeModel, type OptimizerSnapshot } from './model-file.js';
 import { Optimizer } from './optimizers.js';
@@ -36,12 +36,22 @@ const ALIGN = SLOT_BYTES / 4;
 /** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 4 rows x 8 columns). */
 const TILE_ROWS = 32;
 const TILE_COLS = 64;
+/** Datasets with more values than this are checked for NaN and ±Inf on the GPU rather than the CPU. */
+export const GPU_CHECK_VALUES = 1 << 22;
 /** Passes (micro-batches or steps) whose per-step values can be queued for one submit. */
 export const STEP_SLOTS = 256;
 /** (loss, accuracy) pairs kept on the GPU. Slot 0 serves single calls; fit() cycles through the rest. */
 export const LOSS_SLOTS = 1024;
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Parameters and optimizer state on the CPU, taken during fit for divergence and device-loss recovery. */
+export interface Checkpoint {
+  /** Optimizer steps taken when it was read. */
+  step: number;
+  params: LayerParameters[];
+  optimizer: OptimizerSnapshot | null;
+}
 
 /** One layer's place in the flat parameter buffer. W is stored [ldOut rows, ldIn], bias [ldOut]; pads are 0. */
 interface Layer {
@@ -96,21 +106,23 @@ export class Mlp {
   readonly maxRows: number;
   private readonly layers: Layer[];
   private readonly paramFloats: number;
-  /** @internal */ readonly params: GPUBuffer;
-  /** @internal */ readonly grads: GPUBuffer;
-  /** @internal */ readonly steps: GPUBuffer;
-  /** @internal */ readonly losses: GPUBuffer;
-  private readonly plainSgd: Dispatch[] = [];
-  private readonly plainSgdUniforms: GPUBuffer;
+  /** @internal */ params!: GPUBuffer;
+  /** @internal */ grads!: GPUBuffer;
+  /** @internal */ steps!: GPUBuffer;
+  /** @internal */ losses!: GPUBuffer;
+  private plainSgd: Dispatch[] = [];
+  private plainSgdUniforms!: GPUBuffer;
+  private readonly initialRows: number;
   private optimizer: Optimizer | null = null;
   private batch: Batch | null = null;
   private plans = new Map<string, Plan>();
   private datasets = new WeakMap<object, GpuDataset>();
   private liveDatasets = new Set<GpuDataset>();
-  private staging: GPUBuffer[] = [];
   private scratch = new Float32Array(0);
   private readonly stepData = new ArrayBuffer(STEP_SLOTS * SLOT_BYTES);
   private disposed = false;
+  /** Set when a lost device took the parameters with it and no checkpoint could restore them. */
+  private lostParameters = false;
   /** @internal Set while fit() runs: other calls would interleave with its queued steps. */
   training = false;
   /** Optimizer steps taken so far (Adam's bias correction counts from here). */
@@ -136,24 +148,80 @@ export class Mlp {
     });
     this.paramFloats = offset;
     this.maxRows = this.rowLimit(options.microBatchSize);
-    const bytes = offset * 4;
+    this.initialRows = Math.min(options.batchSize ?? 256, this.maxRows);
+    this.allocate();
+    engine.write(this.params, 0, this.initialParameters(options.seed ?? 0));
+  }
+
+  /**
+   * Makes every GPU resource the model needs up front: parameters, gradients, per-step values, losses, the plain
+   * SGD update and activation buffers for the first batch size. Also used to rebuild after a device loss.
+   */
+  private allocate(): void {
+    const engine = this.engine;
+    const bytes = this.paramFloats * 4;
     const S = GPUBufferUsage;
     this.params = engine.createBuffer('params', bytes, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.grads = engine.createBuffer('grads', bytes, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.steps = engine.createBuffer('steps', STEP_SLOTS * SLOT_BYTES, S.UNIFORM | S.COPY_DST);
     this.losses = engine.createBuffer('losses', LOSS_SLOTS * 8, S.STORAGE | S.COPY_SRC | S.COPY_DST);
-    engine.write(this.params, 0, this.initialParameters(options.seed ?? 0));
     const builder = new DispatchBuilder(engine);
+    this.plainSgd = [];
     builder.add(
       this.plainSgd,
       'sgd',
       { MOMENTUM: 0, NESTEROV: 0, CLIP: 0 },
-      [offset / 4, { f32: 0 }, { f32: 0 }, { f32: 0 }],
+      [this.paramFloats / 4, { f32: 0 }, { f32: 0 }, { f32: 0 }],
       [this.steps, this.grads, this.params, engine.dummyWrite, engine.dummyRead],
-      grid(engine, offset / 4, 64),
+      grid(engine, this.paramFloats / 4, 64),
     );
     this.plainSgdUniforms = builder.build('sgd-uniforms');
-    this.ensureBatch(Math.min(options.batchSize ?? 256, this.maxRows));
+    this.ensureBatch(this.initialRows);
+  }
+
+  /**
+   * @internal After the engine replaced a lost device: every buffer is made again on the new one, and the
+   * parameters and optimizer state come from `checkpoint` (a fit's last CPU copy), or the model is unusable.
+   */
+  rebuild(checkpoint: Checkpoint | null): void {
+    // The old buffers died with the old device; forget them without touching them.
+    this.batch = null;
+    this.plans.clear();
+    this.datasets = new WeakMap();
+    this.liveDatasets.clear();
+    const opt = this.optimizer;
+    this.optimizer = null;
+    this.allocate();
+    if (!checkpoint) {
+      this.lostParameters = true;
+      return;
+    }
+    this.engine.write(this.params, 0, this.packLayers(checkpoint.params, 'restore'));
+    if (checkpoint.optimizer) this.restoreOptimizer(checkpoint.optimizer);
+    else if (opt) this.optimizerFor(opt.options, opt.clipNorm);
+    this.stepCount = checkpoint.optimizer?.step ?? checkpoint.step;
+  }
+
+  /** @internal A CPU copy of parameters and optimizer state, read asynchronously (no stall of queued work). */
+  async checkpoint(step: number): Promise<Checkpoint> {
+    // Parameters and optimizer state are copied in one submit, so both belong to the same step.
+    const opt = this.optimizer;
+    const buffers = [this.params, ...(opt?.stateBuffers ?? [])];
+    const encoder = this.engine.device.createCommandEncoder();
+    const flats = await this.readBack(
+      encoder,
+      buffers.map((buffer) => ({ buffer, offset: 0, size: this.paramFloats * 4 })),
+    );
+    const [params, ...state] = flats.map((f) => this.unpackLayers(f));
+    const optimizer = opt ? { options: opt.options, clipNorm: opt.clipNorm, step: this.stepCount, state } : null;
+    return { step, params, optimizer };
+  }
+
+  /** @internal Writes a checkpoint back to the GPU. */
+  restore(checkpoint: Checkpoint): void {
+    this.engine.write(this.params, 0, this.packLayers(checkpoint.params, 'restore'));
+    if (checkpoint.optimizer) this.restoreOptimizer(checkpoint.optimizer);
+    this.lostParameters = false;
   }
 
   /** Number of trainable parameters. */
@@ -254,7 +322,7 @@ export class Mlp {
   async evaluate(x: Float32Array | Uint8Array, y: Targets, options: { inputScale?: number; batchSize?: number } = {}) {
     this.check('evaluate');
     const data: TrainingData = { x, y, inputScale: options.inputScale };
-    const ds = this.dataset(data, 'evaluate');
+    const ds = await this.dataset(data, 'evaluate');
     const batchSize = options.batchSize ?? this.maxRows;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`evaluate: batchSize must be an integer >= 1, got ${describe(batchSize)}`);
@@ -299,9 +367,8 @@ export class Mlp {
     this.optimizer?.release();
     for (const ds of this.liveDatasets) ds.release();
     this.liveDatasets.clear();
-    const own = [this.params, this.grads, this.steps, this.losses, this.plainSgdUniforms, ...this.staging];
+    const own = [this.params, this.grads, this.steps, this.losses, this.plainSgdUniforms];
     for (const b of own) this.engine.releaseBuffer(b);
-    this.staging = [];
     this.engine.forget(this);
   }
 
@@ -309,28 +376,57 @@ export class Mlp {
   check(what: string, duringFit = false): void {
     this.engine.check();
     if (this.disposed) throw new Error(`${what}: this model was disposed`);
+    if (this.lostParameters) {
+      throw new Error(
+        `${what}: the GPU device was lost with this model's parameters (no checkpoint); load a saved copy`,
+      );
+    }
     if (this.training && !duringFit) throw new Error(`${what}: fit() is running on this model; await it first`);
   }
 
-  /** @internal The uploaded copy of a dataset (made once per x array, then reused). */
-  dataset(data: TrainingData, what: string): GpuDataset {
+  /**
+   * @internal The uploaded copy of a dataset (made once per x array, then reused). Small data is checked for
+   * NaN and ±Inf on the CPU before upload; large data on the GPU after it, and released again if bad.
+   */
+  async dataset(data: TrainingData, what: string): Promise<GpuDataset> {
     const first = this.layers[0];
     const last = this.layers[this.layers.length - 1];
-    const n = validateData(data, first.inp, last.out, this.loss === 'cross_entropy', what);
+    const big = (data?.x?.length ?? 0) + (data?.y?.length ?? 0) > GPU_CHECK_VALUES;
+    const n = validateData(data, first.inp, last.out, this.loss === 'cross_entropy', what, !big);
     const cached = this.datasets.get(data.x);
-    if (cached && cached.n === n && cached.scale === (data.inputScale ?? 1)) {
+    if (
+      cached &&
+      cached.n === n &&
+      cached.scale === (data.inputScale ?? 1) &&
+      cached.yIndices === data.y instanceof Uint32Array
+    ) {
       // Targets may differ for the same inputs: always refresh them (cheap next to x).
       this.engine.write(cached.y, 0, data.y);
-      if (cached.yIndices === data.y instanceof Uint32Array) return cached;
+      if (big) await this.rejectNonFinite(cached, n, what);
+      return cached;
     }
     if (cached) {
       cached.release();
       this.liveDatasets.delete(cached);
+      this.datasets.delete(data.x);
     }
     const ds = new GpuDataset(this.engine, n, first.inp, last.out, data);
+    if (big) await this.rejectNonFinite(ds, n, what);
     this.datasets.set(data.x, ds);
     this.liveDatasets.add(ds);
     return ds;
+  }
+
+  private async rejectNonFinite(ds: GpuDataset, n: number, what: string): Promise<void> {
+    const bad = await ds.findNonFinite();
+    if (!bad) return;
+    ds.release();
+    this.liveDatasets.delete(ds);
+    const width = bad.array === 'x' ? ds.inputs : ds.outputs;
+    throw new RangeError(
+      `${what}: ${bad.array} must be finite, found NaN or Infinity at row ${Math.floor(bad.index / width)} ` +
+        `of ${n}, column ${bad.index % width}`,
+    );
   }
 
   /** @internal The optimizer for these options, keeping its state while the options stay the same. */
@@ -396,42 +492,9 @@ export class Mlp {
     this.ensureBatch(Math.min(rows, this.maxRows));
   }
 
-  /** Copies ranges into one mappable buffer, submits the encoder, and returns the ranges as Float32Arrays. */
-  async readBack(
-    encoder: GPUCommandEncoder,
-    ranges: { buffer: GPUBuffer; offset: number; size: number }[],
-  ): Promise<Float32Array[]> {
-    const total = ranges.reduce((n, r) => n + r.size, 0);
-    // Staging buffers are kept for reuse; concurrent reads each take their own.
-    let buffer = this.staging.pop();
-    if (buffer && buffer.size < total) {
-      this.engine.releaseBuffer(buffer);
-      buffer = undefined;
-    }
-    buffer ??= this.engine.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    let at = 0;
-    for (const r of ranges) {
-      encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, at, r.size);
-      at += r.size;
-    }
-    this.engine.device.queue.submit([encoder.finish()]);
-    try {
-      await buffer.mapAsync(GPUMapMode.READ, 0, roundUp(total, 4));
-    } catch (error) {
-      this.engine.check();
-      throw error;
-    }
-    const bytes = buffer.getMappedRange(0, roundUp(total, 4)).slice(0);
-    buffer.unmap();
-    if (this.disposed) this.engine.releaseBuffer(buffer);
-    else this.staging.push(buffer);
-    this.engine.check();
-    at = 0;
-    return ranges.map((r) => {
-      const view = new Float32Array(bytes, at, r.size / 4);
-      at += r.size;
-      return view;
-    });
+  /** @internal Copies ranges into one mappable buffer, submits the encoder, and returns them as Float32Arrays. */
+  readBack(encoder: GPUCommandEncoder, ranges: ReadRange[]): Promise<Float32Array[]> {
+    return this.engine.readBack(encoder, ranges);
   }
 
   /**

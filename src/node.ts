@@ -37,7 +37,8 @@ export async function createEngine(options: EngineOptions & { dawnOptions?: stri
         'apt-get install chromium libvulkan1 (SwiftShader at /usr/lib/chromium/vk_swiftshader_icd.json).',
     );
   }
-  return createEngineFrom(undefined, { ...options, adapter }, () => {
+  // The GPU object stays referenced (for a new device after a loss) until destroy().
+  return createEngineFrom(gpu, { ...options, adapter }, () => {
     gpu = null;
   });
 }

@@ -25,6 +25,7 @@ export const KERNELS = {
   sgd: { modules: ['sgd'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'read'] },
   adam: { modules: ['adam'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'] },
   grad_norm: { modules: ['grad_norm'], bindings: ['uniform', 'read', 'write'] },
+  finite_check: { modules: ['finite_check'], bindings: ['uniform', 'read', 'write'] },
 } satisfies Record<string, KernelDef>;
 
 export type KernelName = keyof typeof KERNELS;

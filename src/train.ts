@@ -1,6 +1,7 @@
 import { identity, type TrainingData, withReplacement } from './batches.js';
+import { DeviceLostError } from './engine.js';
 import { describe } from './errors.js';
-import { LOSS_SLOTS, type Mlp, STEP_SLOTS } from './model.js';
+import { type Checkpoint, LOSS_SLOTS, type Mlp, STEP_SLOTS } from './model.js';
 import { validateOptimizer } from './optimizers.js';
 import { Random } from './random.js';
 import { scheduleFactor, validateSchedule } from './schedules.js';
@@ -34,10 +35,14 @@ export interface EpochInfo {
 
 export interface History {
   epochs: EpochInfo[];
-  /** Optimizer steps taken. */
+  /** Optimizer steps taken (steps redone after a device loss count once). */
   steps: number;
   /** True when the signal stopped the fit early. */
   aborted: boolean;
+  /** Steps run again after a device loss, from the last checkpoint. */
+  redoneSteps: number;
+  /** Device losses recovered from. */
+  deviceLosses: number;
 }
 
 export interface FitOptions {
@@ -68,118 +73,204 @@ export interface FitOptions {
   stepsPerSubmit?: number;
   /** Submits allowed in flight before the CPU waits for the oldest. Default 2. */
   maxInFlight?: number;
+  /**
+   * Steps between CPU checkpoints of parameters and optimizer state (read asynchronously). Divergence and
+   * device loss roll back to the last one. Default 100.
+   */
+  checkpointEvery?: number;
+}
+
+/** The loss or the parameters stopped being finite; the model holds the last finite checkpoint. */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+  constructor(
+    message: string,
+    /** Step whose loss was not finite. */
+    readonly step: number,
+    /** Step of the checkpoint the model was restored to. */
+    readonly restoredStep: number,
+  ) {
+    super(message);
+  }
 }
 
 interface Group {
-  epoch: number;
   first: number;
   rows: number[];
   lrs: number[];
   read: Promise<Float32Array[]>;
 }
 
+interface StepRecord {
+  loss: number;
+  accuracy: number;
+  rows: number;
+}
+
 /** The training loop behind Mlp.fit. */
 export async function fitModel(model: Mlp, data: TrainingData, options: FitOptions): Promise<History> {
   const o = validateFit(options);
-  const ds = model.dataset(data, 'fit');
-  const val = options.validation ? model.dataset(options.validation, 'fit: validation') : null;
+  let ds = await model.dataset(data, 'fit');
+  if (options.validation) await model.dataset(options.validation, 'fit: validation');
   if (o.dropLast && ds.n < o.batchSize) {
     throw new RangeError(`fit: dropLast with batchSize ${o.batchSize} leaves no batch of the ${ds.n} rows`);
   }
-  const optimizer = model.optimizerFor(o.optimizer, options.clipNorm);
-  const stepsPerEpoch = o.dropLast ? Math.floor(ds.n / o.batchSize) : Math.ceil(ds.n / o.batchSize);
+  const n = ds.n;
+  let optimizer = model.optimizerFor(o.optimizer, options.clipNorm);
+  const stepsPerEpoch = o.dropLast ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const passes = model.passesPerStep(o.batchSize);
   const perSubmit = Math.max(1, Math.min(o.stepsPerSubmit, Math.floor(STEP_SLOTS / passes), LOSS_SLOTS - 1));
-  const rng = new Random(o.seed);
-  const history: History = { epochs: [], steps: 0, aborted: false };
+  // One generator per epoch, so an epoch's order can be drawn again after a rollback.
+  const orderOf = (epoch: number) => {
+    const rng = new Random(o.seed * 65537 + epoch);
+    return o.replacement ? withReplacement(n, rng) : o.shuffle ? rng.permutation(n) : identity(n);
+  };
+  const history: History = { epochs: [], steps: 0, aborted: false, redoneSteps: 0, deviceLosses: 0 };
   const started = performance.now();
   let samples = 0;
-  let step = 0;
   model.prepare(o.batchSize);
+  let good: Checkpoint = await model.checkpoint(0);
+  let pending: Promise<Checkpoint> | null = null;
+  let step = 0; // next step to record
+  let records: StepRecord[] = []; // settled steps of the current epoch
+  let epochStart = performance.now();
   model.training = true;
   try {
-    for (let epoch = 0; epoch < o.epochs && !history.aborted; epoch++) {
-      const epochStart = performance.now();
-      const order = o.replacement ? withReplacement(ds.n, rng) : o.shuffle ? rng.permutation(ds.n) : identity(ds.n);
-      ds.setOrder(order);
+    while (step < totalSteps && !history.aborted) {
       const inFlight: Group[] = [];
-      let lossSum = 0;
-      let accSum = 0;
-      let rowSum = 0;
-      const settle = async (group: Group) => {
-        const [out] = await group.read;
-        group.rows.forEach((rows, i) => {
-          const loss = out[2 * i];
-          const accuracy = out[2 * i + 1];
-          lossSum += loss * rows;
-          accSum += accuracy * rows;
-          rowSum += rows;
-          samples += rows;
-          options.onStep?.({
-            epoch: group.epoch,
-            step: group.first + i,
-            loss,
-            accuracy,
-            learningRate: group.lrs[i],
-            samplesPerSec: samples / ((performance.now() - started) / 1000),
+      try {
+        let epoch = Math.floor(step / stepsPerEpoch);
+        ds.setOrder(orderOf(epoch));
+        const settle = async (group: Group) => {
+          const [out] = await group.read;
+          group.rows.forEach((rows, i) => {
+            const s = group.first + i;
+            const loss = out[2 * i];
+            const accuracy = out[2 * i + 1];
+            if (!Number.isFinite(loss)) {
+              model.restore(good);
+              throw new DivergenceError(
+                `fit: the loss became ${loss} at step ${s} (epoch ${Math.floor(s / stepsPerEpoch)}); the model ` +
+                  `holds the last finite parameters, from step ${good.step}. Lower the learning rate or clip gradients.`,
+                s,
+                good.step,
+              );
+            }
+            records.push({ loss, accuracy, rows });
+            samples += rows;
+            options.onStep?.({
+              epoch: Math.floor(s / stepsPerEpoch),
+              step: s,
+              loss,
+              accuracy,
+              learningRate: group.lrs[i],
+              samplesPerSec: samples / ((performance.now() - started) / 1000),
+            });
           });
-        });
-      };
-      for (let s = 0; s < stepsPerEpoch; ) {
-        if (options.signal?.aborted) {
-          history.aborted = true;
-          break;
+        };
+        const takeCheckpoint = async () => {
+          if (!pending) return;
+          const c = await pending;
+          pending = null;
+          if (c.params.every((p) => finite(p.weight) && finite(p.bias))) good = c;
+        };
+        while (step < totalSteps) {
+          if (options.signal?.aborted) {
+            history.aborted = true;
+            break;
+          }
+          const encoder = model.engine.device.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          const group: Omit<Group, 'read'> = { first: step, rows: [], lrs: [] };
+          let slot = 0;
+          // A group never crosses an epoch: the next epoch needs a new row order first.
+          for (let k = 0; k < perSubmit && step < (epoch + 1) * stepsPerEpoch; k++, step++) {
+            const start = (step % stepsPerEpoch) * o.batchSize;
+            const rows = Math.min(o.batchSize, n - start);
+            const lr = o.optimizer.learningRate * scheduleFactor(options.schedule, step, totalSteps);
+            slot = model.recordStep(pass, ds, start, rows, slot, lr, 1 + k, optimizer.dispatches);
+            group.rows.push(rows);
+            group.lrs.push(lr);
+          }
+          pass.end();
+          model.flushSteps(slot);
+          // The losses of this group travel back with its own submit: the queue never waits on the CPU.
+          const read = model.readBack(encoder, [{ buffer: model.losses, offset: 8, size: 8 * group.rows.length }]);
+          inFlight.push({ ...group, read });
+          if (!pending && step - good.step >= o.checkpointEvery) pending = model.checkpoint(step);
+          if (inFlight.length > o.maxInFlight) await settle(inFlight.shift()!);
+          if (step % stepsPerEpoch === 0 || step === totalSteps) {
+            while (inFlight.length > 0) await settle(inFlight.shift()!);
+            await takeCheckpoint();
+            await finishEpoch(epoch);
+            if (step < totalSteps) {
+              epoch++;
+              ds.setOrder(orderOf(epoch));
+            }
+          } else if (pending && inFlight.length === 0) {
+            await takeCheckpoint();
+          }
         }
-        const encoder = model.engine.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        const group: Omit<Group, 'read'> = { epoch, first: step, rows: [], lrs: [] };
-        let slot = 0;
-        for (let k = 0; k < perSubmit && s < stepsPerEpoch; k++, s++, step++) {
-          const start = s * o.batchSize;
-          const rows = Math.min(o.batchSize, ds.n - start);
-          const lr = o.optimizer.learningRate * scheduleFactor(options.schedule, step, totalSteps);
-          slot = model.recordStep(pass, ds, start, rows, slot, lr, 1 + k, optimizer.dispatches);
-          group.rows.push(rows);
-          group.lrs.push(lr);
-        }
-        pass.end();
-        model.flushSteps(slot);
-        // The losses of this group travel back with its own submit: the queue never waits on the CPU.
-        const read = model.readBack(encoder, [{ buffer: model.losses, offset: 8, size: 8 * group.rows.length }]);
-        inFlight.push({ ...group, read });
-        history.steps += group.rows.length;
-        if (inFlight.length > o.maxInFlight) await settle(inFlight.shift()!);
+        while (inFlight.length > 0) await settle(inFlight.shift()!);
+      } catch (error) {
+        // Let queued reads fail quietly: the device they ran on may be gone.
+        for (const g of inFlight) g.read.catch(() => {});
+        pending?.catch(() => {});
+        pending = null;
+        if (!(error instanceof DeviceLostError || model.engine.lost)) throw error;
+        // Device loss: a new device, the last checkpoint restored, and the steps since then run again.
+        history.deviceLosses++;
+        await model.engine.recover(new Map([[model, good]]));
+        ds = await model.dataset(data, 'fit');
+        if (options.validation) await model.dataset(options.validation, 'fit: validation');
+        optimizer = model.optimizerFor(o.optimizer, options.clipNorm);
+        model.prepare(o.batchSize);
+        history.redoneSteps += step - good.step;
+        step = good.step;
+        const epochFirst = Math.floor(step / stepsPerEpoch) * stepsPerEpoch;
+        records = records.slice(0, Math.max(0, step - epochFirst));
       }
-      while (inFlight.length > 0) await settle(inFlight.shift()!);
-      if (rowSum === 0) break;
-      const info: EpochInfo = {
-        epoch,
-        loss: lossSum / rowSum,
-        accuracy: accSum / rowSum,
-        samplesPerSec: rowSum / ((performance.now() - epochStart) / 1000),
-        seconds: (performance.now() - epochStart) / 1000,
-        steps: stepsPerEpoch,
-      };
-      if (val && options.validation) {
-        model.training = false;
-        try {
-          const v = await model.evaluate(options.validation.x, options.validation.y, {
-            inputScale: options.validation.inputScale,
-          });
-          info.valLoss = v.loss;
-          info.valAccuracy = v.accuracy;
-        } finally {
-          model.training = true;
-        }
-      }
-      history.epochs.push(info);
-      await options.onEpoch?.(info);
     }
   } finally {
     model.training = false;
   }
+  history.steps = step;
   return history;
+
+  async function finishEpoch(epoch: number): Promise<void> {
+    const rows = records.reduce((a, r) => a + r.rows, 0);
+    const seconds = (performance.now() - epochStart) / 1000;
+    const info: EpochInfo = {
+      epoch,
+      loss: records.reduce((a, r) => a + r.loss * r.rows, 0) / rows,
+      accuracy: records.reduce((a, r) => a + r.accuracy * r.rows, 0) / rows,
+      samplesPerSec: rows / seconds,
+      seconds,
+      steps: records.length,
+    };
+    records = [];
+    if (options.validation) {
+      model.training = false;
+      try {
+        const v = await model.evaluate(options.validation.x, options.validation.y, {
+          inputScale: options.validation.inputScale,
+        });
+        info.valLoss = v.loss;
+        info.valAccuracy = v.accuracy;
+      } finally {
+        model.training = true;
+      }
+    }
+    history.epochs.push(info);
+    await options.onEpoch?.(info);
+    epochStart = performance.now();
+  }
+}
+
+function finite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
 }
 
 interface Resolved {
@@ -192,6 +283,7 @@ interface Resolved {
   optimizer: OptimizerOptions;
   stepsPerSubmit: number;
   maxInFlight: number;
+  checkpointEvery: number;
 }
 
 function validateFit(options: FitOptions): Resolved {
@@ -234,5 +326,6 @@ function validateFit(options: FitOptions): Resolved {
     optimizer,
     stepsPerSubmit: int('stepsPerSubmit', 8, 1),
     maxInFlight: int('maxInFlight', 2, 1),
+    checkpointEvery: int('checkpointEvery', 100, 1),
   };
 }
