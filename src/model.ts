@@ -206,6 +206,7 @@ export class Mlp {
   async checkpoint(step: number): Promise<Checkpoint> {
     // Parameters and optimizer state are copied in one submit, so both belong to the same step.
     const opt = this.optimizer;
+    const optimizerStep = this.stepCount; // read now: more steps may be recorded while the copy is in flight
     const buffers = [this.params, ...(opt?.stateBuffers ?? [])];
     const encoder = this.engine.device.createCommandEncoder();
     const flats = await this.readBack(
@@ -213,7 +214,7 @@ export class Mlp {
       buffers.map((buffer) => ({ buffer, offset: 0, size: this.paramFloats * 4 })),
     );
     const [params, ...state] = flats.map((f) => this.unpackLayers(f));
-    const optimizer = opt ? { options: opt.options, clipNorm: opt.clipNorm, step: this.stepCount, state } : null;
+    const optimizer = opt ? { options: opt.options, clipNorm: opt.clipNorm, step: optimizerStep, state } : null;
     return { step, params, optimizer };
   }
 
@@ -503,29 +504,8 @@ export class Mlp {
    */
   async save(options: { optimizer?: boolean } = {}): Promise<Uint8Array> {
     this.check('save');
-    const params = await this.getParameters();
-    const optimizer = options.optimizer ? await this.optimizerSnapshot() : null;
-    return encodeModel(this, params, optimizer);
-  }
-
-  /** @internal The optimizer's options, step and state buffers, read from the GPU (null before any fit). */
-  async optimizerSnapshot(): Promise<OptimizerSnapshot | null> {
-    const opt = this.optimizer;
-    if (!opt) return null;
-    const buffers = opt.stateBuffers;
-    const encoder = this.engine.device.createCommandEncoder();
-    const flats = buffers.length
-      ? await this.readBack(
-          encoder,
-          buffers.map((buffer) => ({ buffer, offset: 0, size: this.paramFloats * 4 })),
-        )
-      : [];
-    return {
-      options: opt.options,
-      clipNorm: opt.clipNorm,
-      step: this.stepCount,
-      state: flats.map((f) => this.unpackLayers(f)),
-    };
+    const { params, optimizer } = await this.checkpoint(this.stepCount);
+    return encodeModel(this, params, options.optimizer ? optimizer : null);
   }
 
   /** @internal Makes the optimizer of a snapshot current and writes its state to the GPU. */

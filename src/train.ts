@@ -133,7 +133,7 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
   let good: Checkpoint = await model.checkpoint(0);
   let pending: Promise<Checkpoint> | null = null;
   let step = 0; // next step to record
-  let records: StepRecord[] = []; // settled steps of the current epoch
+  const records: StepRecord[] = []; // settled steps, by step number
   let epochStart = performance.now();
   model.training = true;
   try {
@@ -157,7 +157,7 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
                 good.step,
               );
             }
-            records.push({ loss, accuracy, rows });
+            records[s] = { loss, accuracy, rows };
             samples += rows;
             options.onStep?.({
               epoch: Math.floor(s / stepsPerEpoch),
@@ -228,8 +228,8 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
         model.prepare(o.batchSize);
         history.redoneSteps += step - good.step;
         step = good.step;
-        const epochFirst = Math.floor(step / stepsPerEpoch) * stepsPerEpoch;
-        records = records.slice(0, Math.max(0, step - epochFirst));
+        records.length = Math.min(records.length, step);
+        history.epochs = history.epochs.filter((e) => e.epoch < Math.floor(step / stepsPerEpoch));
       }
     }
   } finally {
@@ -239,17 +239,17 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
   return history;
 
   async function finishEpoch(epoch: number): Promise<void> {
-    const rows = records.reduce((a, r) => a + r.rows, 0);
+    const steps = records.slice(epoch * stepsPerEpoch, (epoch + 1) * stepsPerEpoch);
+    const rows = steps.reduce((a, r) => a + r.rows, 0);
     const seconds = (performance.now() - epochStart) / 1000;
     const info: EpochInfo = {
       epoch,
-      loss: records.reduce((a, r) => a + r.loss * r.rows, 0) / rows,
-      accuracy: records.reduce((a, r) => a + r.accuracy * r.rows, 0) / rows,
+      loss: steps.reduce((a, r) => a + r.loss * r.rows, 0) / rows,
+      accuracy: steps.reduce((a, r) => a + r.accuracy * r.rows, 0) / rows,
       samplesPerSec: rows / seconds,
       seconds,
-      steps: records.length,
+      steps: steps.length,
     };
-    records = [];
     if (options.validation) {
       model.training = false;
       try {

@@ -20,7 +20,7 @@ export async function runKernel(
     buffers: (Float32Array | Uint32Array | number)[];
     workgroups: [number, number?];
   },
-): Promise<Float32Array[]> {
+): Promise<Float32Array<ArrayBuffer>[]> {
   const device = engine.device;
   const kinds = KERNELS[kernel].bindings;
   const words = (list: Word[]) => {
@@ -59,7 +59,7 @@ export async function runKernel(
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   pass.setPipeline(pipeline);
-  if (kinds.includes('step')) pass.setBindGroup(0, bindGroup, [0]);
+  if ((kinds as readonly string[]).includes('step')) pass.setBindGroup(0, bindGroup, [0]);
   else pass.setBindGroup(0, bindGroup);
   pass.dispatchWorkgroups(options.workgroups[0], options.workgroups[1] ?? 1);
   pass.end();
