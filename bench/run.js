@@ -182,6 +182,8 @@ function printReport(adapter, results) {
     );
     const wasm = tr.find((r) => r.library === 'tfjs-wasm' && r.note);
     if (wasm) console.log(`tfjs-wasm: ${wasm.note}`);
+    const ours = tr.find((r) => r.library === 'webgrad' && r.note);
+    if (ours) console.log(`webgrad: ${ours.note}`);
   }
   const failed = results.filter((r) => r.error);
   for (const r of failed) console.log(`FAILED ${r.name} ${r.library} ${r.size ?? r.batch ?? ''}: ${r.error}`);

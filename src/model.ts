@@ -36,6 +36,8 @@ const ALIGN = SLOT_BYTES / 4;
 /** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 4 rows x 8 columns). */
 const TILE_ROWS = 32;
 const TILE_COLS = 64;
+/** The rows and columns of C one matmul workgroup covers, for code that dispatches the kernel directly. */
+export const MATMUL_TILE = { rows: TILE_ROWS, cols: TILE_COLS };
 /** Datasets with more values than this are checked for NaN and ±Inf on the GPU rather than the CPU. */
 export const GPU_CHECK_VALUES = 1 << 22;
 /** Passes (micro-batches or steps) whose per-step values can be queued for one submit. */

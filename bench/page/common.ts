@@ -30,6 +30,8 @@ export interface Result {
   iters?: number;
   timing?: TimingMethod;
   note?: string;
+  /** webgrad only: CPU milliseconds to record and submit one training step (4-layer MLP). */
+  recordMs?: number;
 }
 
 export interface BenchOptions {

@@ -1,6 +1,8 @@
-// Where webgrad plugs into the benchmark. Each function prepares one case and returns it, or returns
-// null while webgrad has no implementation (the table then shows '-'). The harness does the timing:
-// warm-up, then repetitions of run() calls ended by one sync(), the same way it times TensorFlow.js.
+// Where webgrad plugs into the benchmark. Each function prepares one case on the page's own device; the harness
+// does the timing: warm-up, then repetitions of run() calls ended by one sync(), the same way it times TensorFlow.js.
+import { createEngine, type Engine } from '../../src/index.js';
+import { MATMUL_TILE, type Mlp } from '../../src/model.js';
+import { DispatchBuilder, type Dispatch, record } from '../../src/scheduler.js';
 import type { MatmulForm } from './common.js';
 
 export interface WebgradCase {
@@ -12,24 +14,122 @@ export interface WebgradCase {
   dispose(): void;
 }
 
+const engines = new Map<GPUDevice, Promise<Engine>>();
+
+/** One engine per page device (never destroyed: the device belongs to the page). */
+function engineFor(device: GPUDevice): Promise<Engine> {
+  let engine = engines.get(device);
+  if (!engine) {
+    engine = createEngine({ device });
+    engines.set(device, engine);
+  }
+  return engine;
+}
+
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
+
 /**
- * A matmul C (m×n) = op(A)·op(B) in one of the training forms, operands already on `device`
- * (shapes as stored: see MatmulForm in common.ts).
+ * A matmul C (m×n) = op(A)·op(B) in one of the training forms, operands already on `device` (shapes as stored:
+ * see MatmulForm in common.ts), through shaders/matmul.wgsl exactly as training dispatches it.
  */
 export async function benchWebgradMatmul(
-  _device: GPUDevice,
-  _form: MatmulForm,
-  _m: number,
-  _n: number,
-  _k: number,
+  device: GPUDevice,
+  form: MatmulForm,
+  m: number,
+  n: number,
+  k: number,
 ): Promise<WebgradCase | null> {
-  return null;
+  const engine = await engineFor(device);
+  const S = GPUBufferUsage;
+  // Rows x padded columns, as the library lays out activations and weights.
+  const [aRows, aCols] = form === 'AtB' ? [k, m] : [m, k];
+  const [bRows, bCols] = form === 'ABt' ? [n, k] : [k, n];
+  const make = (label: string, rows: number, cols: number) => {
+    const b = engine.createBuffer(label, pad4(rows) * pad4(cols) * 4, S.STORAGE | S.COPY_DST);
+    const data = new Float32Array(pad4(rows) * pad4(cols));
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * pad4(cols) + c] = Math.sin(r * 7 + c) / 8;
+    engine.write(b, 0, data);
+    return b;
+  };
+  const a = make('bench-a', aRows, aCols);
+  const b = make('bench-b', bRows, bCols);
+  const c = engine.createBuffer('bench-c', m * pad4(n) * 4, S.STORAGE);
+  const FORM = { ABt: 0, AB: 1, AtB: 2 }[form];
+  const list: Dispatch[] = [];
+  const builder = new DispatchBuilder(engine);
+  builder.add(
+    list,
+    'matmul',
+    { FORM, EPILOGUE: 0, ACT: 0 },
+    [m, n, k, pad4(aCols) / 4, pad4(bCols) / 4, pad4(n) / 4, aRows, form === 'AB' ? pad4(bRows) : bRows],
+    [a, b, c, engine.dummyRead, engine.dummyWrite],
+    [Math.ceil(n / MATMUL_TILE.cols), Math.ceil(m / MATMUL_TILE.rows)],
+  );
+  const uniforms = builder.build('bench-uniforms');
+  return {
+    run() {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      record(pass, list, 0);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    },
+    dispose() {
+      for (const buffer of [a, b, c, uniforms]) engine.releaseBuffer(buffer);
+    },
+  };
+}
+
+/** A model with `batch` rows of random data uploaded, and a function that records + submits one SGD step. */
+async function trainingCase(engine: Engine, sizes: number[], batch: number) {
+  const model: Mlp = engine.mlp({
+    sizes,
+    activations: [...sizes.slice(2).map(() => 'relu' as const), 'identity'],
+    loss: 'cross_entropy',
+    seed: 1,
+    batchSize: batch,
+  });
+  const x = Float32Array.from({ length: batch * sizes[0] }, (_, i) => Math.sin(i) / 2);
+  const y = Uint32Array.from({ length: batch }, (_, i) => i % sizes[sizes.length - 1]);
+  const ds = await model.dataset({ x, y }, 'bench');
+  const optimizer = model.optimizerFor({ type: 'sgd', learningRate: 0.01 });
+  const step = (submit = true) => {
+    const encoder = engine.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    const slots = model.recordStep(pass, ds, 0, batch, 0, 0.01, 1, optimizer.dispatches);
+    pass.end();
+    const commands = encoder.finish();
+    if (!submit) return;
+    model.flushSteps(slots);
+    engine.device.queue.submit([commands]);
+  };
+  return { model, step };
 }
 
 /**
- * One training step (forward, softmax cross-entropy, backward, SGD lr 0.01) of the MLP
+ * One training step (gather, forward, softmax cross-entropy, backward, SGD lr 0.01; one submit) of the MLP
  * 784-256-256-10 with relu, on a batch of `batch` samples already on `device`.
  */
-export async function benchWebgradTraining(_batch: number, _device: GPUDevice): Promise<WebgradCase | null> {
-  return null;
+export async function benchWebgradTraining(batch: number, device: GPUDevice): Promise<WebgradCase | null> {
+  const engine = await engineFor(device);
+  const { model, step } = await trainingCase(engine, [784, 256, 256, 10], batch);
+  return { run: () => step(), dispose: () => model.dispose() };
+}
+
+/**
+ * CPU time to record one training step of a 4-layer MLP (784-256-256-256-10, batch 64) into a command buffer:
+ * the median of 200 recordings. They are not submitted, so the GPU's speed does not enter the number.
+ */
+export async function measureRecording(device: GPUDevice): Promise<number> {
+  const engine = await engineFor(device);
+  const { model, step } = await trainingCase(engine, [784, 256, 256, 256, 10], 64);
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    step(false);
+    times.push(performance.now() - t0);
+  }
+  model.dispose();
+  times.sort((p, q) => p - q);
+  return times[times.length >> 1];
 }
