@@ -33,8 +33,8 @@ const ACT_CODE: Record<Activation, number> = {
 
 /** Floats per storage-offset alignment step (256 bytes, which every device accepts). */
 const ALIGN = SLOT_BYTES / 4;
-/** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 4 rows x 8 columns). */
-const TILE_ROWS = 32;
+/** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns). */
+const TILE_ROWS = 64;
 const TILE_COLS = 64;
 /** The rows and columns of C one matmul workgroup covers, for code that dispatches the kernel directly. */
 export const MATMUL_TILE = { rows: TILE_ROWS, cols: TILE_COLS };
@@ -684,8 +684,8 @@ export class Mlp {
     const z = this.layers.map((l, j) => make(`z${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC));
     this.batch = {
       capacity,
-      x: make('x', capacity * this.layers[0].ldIn, S.STORAGE | S.COPY_DST),
-      y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST),
+      x: make('x', capacity * this.layers[0].ldIn, S.STORAGE | S.COPY_DST | S.COPY_SRC),
+      y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST | S.COPY_SRC),
       z,
       a: this.layers.map((l, j) =>
         l.act === 'identity' ? z[j] : make(`a${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC),
