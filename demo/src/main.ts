@@ -1,0 +1,542 @@
+// The demo page: pick a dataset and a network, train it on the GPU and watch it learn.
+import '../style.css';
+import {
+  ACTIVATIONS,
+  type Activation,
+  createEngine,
+  type Engine,
+  type EpochInfo,
+  type Loss,
+  type OptimizerOptions,
+  type ScheduleOptions,
+  type StepInfo,
+} from '../../src/index.js';
+import { Curves } from './charts.js';
+import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
+import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
+import { classOneShare, drawRegions, gridInputs } from './regions.js';
+import { flopsPerSample, type RunConfig, Session, type SessionState } from './session.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** Settings each dataset starts from: they train well in a few seconds on a real GPU. */
+const PRESETS: Record<DatasetName, { rows: number; hidden: number[]; lr: number; batch: number; epochs: number }> = {
+  spiral: { rows: 2000, hidden: [64, 64, 64], lr: 0.02, batch: 64, epochs: 20 },
+  moons: { rows: 1000, hidden: [32, 32], lr: 0.01, batch: 32, epochs: 10 },
+  circles: { rows: 1000, hidden: [32, 32], lr: 0.01, batch: 32, epochs: 10 },
+  xor: { rows: 1000, hidden: [32, 32], lr: 0.01, batch: 32, epochs: 10 },
+  mnist: { rows: 7996, hidden: [128], lr: 0.001, batch: 64, epochs: 5 },
+};
+const NOISE: Record<Exclude<DatasetName, 'mnist'>, number> = { spiral: 0.03, moons: 0.1, circles: 0.05, xor: 0 };
+const ROWS_2D = [250, 500, 1000, 2000, 8000, 32_768, 131_072];
+const ROWS_MNIST = [500, 2000, 7996, 32_768, 65_536];
+const MAX_HIDDEN = 6;
+
+const ui = {
+  dataset: $<HTMLSelectElement>('dataset'),
+  rows: $<HTMLSelectElement>('rows'),
+  noise: $<HTMLInputElement>('noise'),
+  layers: $('layers'),
+  addLayer: $<HTMLButtonElement>('add-layer'),
+  loss: $<HTMLSelectElement>('loss'),
+  optimizer: $<HTMLSelectElement>('optimizer'),
+  lr: $<HTMLInputElement>('lr'),
+  schedule: $<HTMLSelectElement>('schedule'),
+  warmup: $<HTMLInputElement>('warmup'),
+  batch: $<HTMLInputElement>('batch'),
+  epochs: $<HTMLInputElement>('epochs'),
+  seed: $<HTMLInputElement>('seed'),
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  reset: $<HTMLButtonElement>('reset'),
+  status: $('status'),
+  regions: $<HTMLCanvasElement>('regions'),
+  gallery: $('gallery'),
+  probs: $('probs'),
+  log: $('epoch-log'),
+};
+
+let engine: Engine | null = null;
+let session: Session | null = null;
+let data: DemoData | null = null;
+/** What `data` was made from, so a rebuild that changes only the model keeps it. */
+let dataKey = '';
+/** Bumped by every rebuild, so a slow one (MNIST loading) that was overtaken is dropped. */
+let generation = 0;
+const curves = new Curves($('chart-loss'), $('chart-accuracy'));
+const live = { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 };
+let statsDirty = false;
+let view = { busy: false, last: 0, cost: 0, wanted: false };
+let grid: Float32Array | null = null;
+let padPixels: Float32Array | null = null;
+
+// ---------------------------------------------------------------- settings
+
+interface Layer {
+  width: number;
+  activation: Activation;
+}
+let hidden: Layer[] = [];
+let outputActivation: Activation = 'identity';
+
+function batchSize(): number {
+  return 2 ** Number(ui.batch.value);
+}
+
+function renderLayers(): void {
+  const out = data?.classes ?? (ui.dataset.value === 'mnist' ? 10 : 2);
+  const inp = ui.dataset.value === 'mnist' ? 784 : 2;
+  const fused = ui.loss.value !== 'mse';
+  if (fused) outputActivation = 'identity';
+  const options = (selected: Activation, allowed: readonly Activation[]) =>
+    allowed.map((a) => `<option value="${a}"${a === selected ? ' selected' : ''}>${a}</option>`).join('');
+  const rows = hidden.map(
+    (l, i) => `<div class="layer" data-index="${i}">
+      <span class="layer-name">Hidden ${i + 1}</span>
+      <input class="layer-width" type="number" min="1" max="4096" value="${l.width}" aria-label="Width of hidden layer ${i + 1}" data-testid="layer-width-${i}" />
+      <select class="layer-act" aria-label="Activation of hidden layer ${i + 1}" data-testid="layer-act-${i}">${options(
+        l.activation,
+        ACTIVATIONS.filter((a) => a !== 'softmax'),
+      )}</select>
+      <button type="button" class="remove" title="Remove this layer" aria-label="Remove hidden layer ${i + 1}">×</button>
+    </div>`,
+  );
+  ui.layers.innerHTML = `<div class="layer io"><span class="layer-name">Input</span><span class="layer-fixed">${inp}</span></div>
+    ${rows.join('')}
+    <div class="layer io"><span class="layer-name">Output</span><span class="layer-fixed">${out}</span>
+      <select id="output-act" aria-label="Output activation" data-testid="output-act" ${fused ? 'disabled title="This loss applies softmax or sigmoid itself"' : ''}>${options(outputActivation, fused ? ['identity'] : ACTIVATIONS)}</select>
+    </div>`;
+  ui.addLayer.disabled = hidden.length >= MAX_HIDDEN || locked();
+  for (const el of ui.layers.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>(
+    'input, select, button',
+  )) {
+    if (locked()) el.disabled = true;
+  }
+  const sizes = [inp, ...hidden.map((l) => l.width), out];
+  let params = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) params += sizes[l] * sizes[l + 1] + sizes[l + 1];
+  $('param-count').textContent = `${sizes.join(' → ')} · ${params.toLocaleString('en-US')} parameters`;
+}
+
+ui.layers.addEventListener('change', (e) => {
+  const target = e.target as HTMLElement;
+  const row = target.closest<HTMLElement>('.layer');
+  if (target.id === 'output-act') outputActivation = (target as HTMLSelectElement).value as Activation;
+  else if (row?.dataset.index !== undefined) {
+    const layer = hidden[Number(row.dataset.index)];
+    if (target.classList.contains('layer-width')) {
+      const w = Math.round(Number((target as HTMLInputElement).value));
+      layer.width = Number.isFinite(w) ? Math.min(4096, Math.max(1, w)) : layer.width;
+    } else if (target.classList.contains('layer-act')) {
+      layer.activation = (target as HTMLSelectElement).value as Activation;
+    }
+  }
+  settingsChanged();
+});
+ui.layers.addEventListener('click', (e) => {
+  const target = e.target as HTMLElement;
+  if (!target.classList.contains('remove')) return;
+  hidden.splice(Number(target.closest<HTMLElement>('.layer')!.dataset.index), 1);
+  settingsChanged();
+});
+ui.addLayer.addEventListener('click', () => {
+  const last = hidden[hidden.length - 1];
+  hidden.push({ width: last?.width ?? 32, activation: last?.activation ?? 'relu' });
+  settingsChanged();
+});
+
+function fillRows(name: DatasetName, rows: number): void {
+  const choices = name === 'mnist' ? ROWS_MNIST : ROWS_2D;
+  ui.rows.innerHTML = choices
+    .map((n) => {
+      const note = name === 'mnist' ? (n === 7996 ? ' (all)' : n > 7996 ? ' (repeated)' : '') : '';
+      return `<option value="${n}"${n === rows ? ' selected' : ''}>${n.toLocaleString('en-US')}${note}</option>`;
+    })
+    .join('');
+}
+
+function applyPreset(name: DatasetName): void {
+  const p = PRESETS[name];
+  fillRows(name, p.rows);
+  hidden = p.hidden.map((width) => ({ width, activation: 'relu' }));
+  ui.lr.value = String(p.lr);
+  ui.batch.value = String(Math.log2(p.batch));
+  ui.epochs.value = String(p.epochs);
+  if (name !== 'mnist') ui.noise.value = String(NOISE[name]);
+  $('noise-field').hidden = name === 'mnist';
+  $('view-2d').hidden = name === 'mnist';
+  $('view-mnist').hidden = name !== 'mnist';
+  $('view-pad').hidden = name !== 'mnist';
+}
+
+function readConfig(d: DemoData): RunConfig {
+  const lr = Number(ui.lr.value);
+  const learningRate = Number.isFinite(lr) && lr > 0 ? lr : 0.01;
+  const type = ui.optimizer.value as OptimizerOptions['type'];
+  const optimizer: OptimizerOptions =
+    type === 'sgd'
+      ? { type, learningRate, momentum: 0.9 }
+      : { type, learningRate, weightDecay: type === 'adamw' ? 0.01 : 0 };
+  const epochs = Math.max(1, Math.round(Number(ui.epochs.value)) || 1);
+  const batch = batchSize();
+  const total = Math.ceil(d.train.n / batch) * epochs;
+  const warmup = Math.max(0, Math.round(Number(ui.warmup.value)) || 0);
+  const schedule = scheduleFor(ui.schedule.value, total);
+  if (warmup > 0) schedule.warmupSteps = warmup;
+  const loss = ui.loss.value as Loss;
+  return {
+    data: d,
+    sizes: [d.inputs, ...hidden.map((l) => l.width), d.classes],
+    activations: [...hidden.map((l) => l.activation), loss === 'mse' ? outputActivation : 'identity'],
+    loss,
+    optimizer,
+    schedule,
+    batchSize: batch,
+    epochs,
+    seed: Math.max(0, Math.round(Number(ui.seed.value)) || 0),
+  };
+}
+
+function scheduleFor(name: string, totalSteps: number): ScheduleOptions {
+  switch (name) {
+    case 'cosine':
+    case 'linear':
+      return { type: name, minFactor: 0.02 };
+    case 'step':
+      return { type: 'step', stepSize: Math.max(1, Math.ceil(totalSteps / 2)), gamma: 0.1 };
+    case 'exponential':
+      return { type: 'exponential', gamma: 0.01 ** (1 / Math.max(1, totalSteps)) };
+    default:
+      return { type: 'constant' };
+  }
+}
+
+function describeBatch(): void {
+  const b = batchSize();
+  $('batch-value').textContent = b.toLocaleString('en-US');
+  const rows = data?.train.n ?? Number(ui.rows.value);
+  const model = session?.model;
+  const perStep = Math.min(b, rows);
+  const passes = model ? Math.ceil(perStep / model.maxRows) : 1;
+  const steps = Math.ceil(rows / b);
+  const parts = [`${steps.toLocaleString('en-US')} step${steps === 1 ? '' : 's'} per epoch`];
+  if (b > rows) parts.push(`larger than the ${rows.toLocaleString('en-US')} rows: every step uses them all`);
+  if (passes > 1) parts.push(`${passes} GPU passes per step, gradients summed`);
+  $('batch-note').textContent = parts.join(' · ');
+}
+
+// ---------------------------------------------------------------- session lifecycle
+
+function locked(): boolean {
+  return session !== null && session.state !== 'ready';
+}
+
+function setStatus(text: string, state?: string): void {
+  ui.status.textContent = text;
+  if (state) document.body.dataset.state = state;
+}
+
+function updateButtons(): void {
+  const state = session?.state ?? 'ready';
+  ui.start.disabled = !engine || !session || state === 'training' || state === 'paused';
+  ui.start.textContent = state === 'done' || state === 'failed' ? 'Train again' : 'Start';
+  ui.pause.disabled = !engine || (state !== 'training' && state !== 'paused');
+  ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
+  ui.reset.disabled = !engine || !session;
+  const lock = locked();
+  for (const el of [ui.dataset, ui.rows, ui.noise, ui.loss, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.batch]) {
+    el.disabled = lock;
+  }
+  ui.epochs.disabled = lock;
+  ui.seed.disabled = lock;
+  renderLayers();
+}
+
+let rebuildTimer = 0;
+function settingsChanged(): void {
+  renderLayers();
+  describeBatch();
+  if (!engine) return;
+  // Marked at once, so nothing acts on the old model while the new one is being made.
+  setStatus('Preparing…', 'loading');
+  ui.start.disabled = true;
+  clearTimeout(rebuildTimer);
+  rebuildTimer = window.setTimeout(() => void rebuild(), 120);
+}
+
+/** Makes the data and a fresh, untrained model from the settings, and draws what it predicts. */
+async function rebuild(): Promise<void> {
+  if (!engine) return;
+  const mine = ++generation;
+  const name = ui.dataset.value as DatasetName;
+  const rows = Number(ui.rows.value);
+  const noise = Number(ui.noise.value);
+  const seed = Math.max(0, Math.round(Number(ui.seed.value)) || 0);
+  const old = session;
+  session = null;
+  updateButtons();
+  await old?.dispose();
+  resetDisplays();
+  const key = name === 'mnist' ? `mnist:${rows}` : `${name}:${rows}:${noise}:${seed}`;
+  setStatus(name === 'mnist' && data?.name !== 'mnist' ? 'Loading MNIST digits…' : 'Preparing…', 'loading');
+  let d: DemoData;
+  try {
+    d = data && key === dataKey ? data : await makeData(name, rows, noise, seed);
+  } catch (error) {
+    fail(error as Error);
+    return;
+  }
+  if (mine !== generation) return;
+  data = d;
+  dataKey = key;
+  grid = d.extent ? gridInputs(d.extent) : null;
+  if (d.name === 'mnist') buildGallery(ui.gallery, d.val);
+  try {
+    session = new Session(engine, readConfig(d), events);
+  } catch (error) {
+    fail(error as Error);
+    return;
+  }
+  describeBatch();
+  updateButtons();
+  setStatus(`Ready: ${d.train.n.toLocaleString('en-US')} training rows. Press Start.`, 'ready');
+  requestView();
+}
+
+function fail(error: Error): void {
+  console.error(error);
+  setStatus(`Error: ${error.message}`, 'failed');
+  updateButtons();
+}
+
+const events = {
+  step(info: StepInfo, x: number, globalStep: number) {
+    curves.addStep(x, info.loss, info.accuracy);
+    // Bias-corrected moving average: single batches are noisy, the readout should not flicker.
+    live.ema = [0.9 * live.ema[0] + 0.1 * info.loss, 0.9 * live.ema[1] + 0.1 * info.accuracy];
+    live.emaSteps++;
+    const correction = 1 - 0.9 ** live.emaSteps;
+    live.loss = live.ema[0] / correction;
+    live.accuracy = live.ema[1] / correction;
+    live.step = globalStep;
+    live.x = x;
+    live.speed = info.samplesPerSec;
+    statsDirty = true;
+  },
+  epoch(info: EpochInfo, epochsDone: number, complete: boolean) {
+    if (info.valLoss !== undefined && complete) curves.addValidation(epochsDone, info.valLoss, info.valAccuracy ?? 0);
+    addLogRow(info, epochsDone, complete);
+    if (info.valLoss !== undefined) {
+      setStat('stat-val-loss', info.valLoss, info.valLoss.toFixed(4));
+      setStat('stat-val-accuracy', info.valAccuracy ?? 0, pct(info.valAccuracy ?? 0));
+    }
+    requestView();
+  },
+  state(state: SessionState, error?: Error) {
+    const s = session;
+    if (!s) return;
+    if (state === 'training') setStatus(`Training ${s.config.epochs} epochs…`, 'training');
+    if (state === 'paused') setStatus(`Paused after step ${s.stepsDone.toLocaleString('en-US')}.`, 'paused');
+    if (state === 'done')
+      setStatus(`Done: ${s.config.epochs} epochs, ${s.stepsDone.toLocaleString('en-US')} steps.`, 'done');
+    if (state === 'failed') fail(error ?? new Error('training failed'));
+    updateButtons();
+    if (state !== 'training') requestView();
+  },
+};
+
+ui.start.addEventListener('click', async () => {
+  if (!session) return;
+  if (session.state === 'done' || session.state === 'failed') {
+    await rebuild();
+    if (!session) return;
+  }
+  session.config.epochs = Math.max(1, Math.round(Number(ui.epochs.value)) || 1);
+  void session.start();
+});
+ui.pause.addEventListener('click', () => {
+  if (session?.state === 'training') void session.pause();
+  else if (session?.state === 'paused') void session.start();
+});
+ui.reset.addEventListener('click', () => void rebuild());
+
+for (const el of [ui.rows, ui.noise, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.epochs, ui.seed]) {
+  el.addEventListener('change', settingsChanged);
+}
+ui.loss.addEventListener('change', settingsChanged);
+ui.batch.addEventListener('input', () => describeBatch());
+ui.batch.addEventListener('change', settingsChanged);
+ui.noise.addEventListener('input', () => {
+  $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
+});
+ui.dataset.addEventListener('change', () => {
+  applyPreset(ui.dataset.value as DatasetName);
+  $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
+  settingsChanged();
+});
+
+// ---------------------------------------------------------------- drawing
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function setStat(id: string, value: number, text: string): void {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.value = String(value);
+}
+
+function resetDisplays(): void {
+  curves.clear();
+  ui.log.replaceChildren();
+  Object.assign(live, { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 });
+  for (const id of ['stat-epoch', 'stat-step', 'stat-loss', 'stat-accuracy', 'stat-val-loss', 'stat-val-accuracy']) {
+    $(id).textContent = '–';
+    delete $(id).dataset.value;
+  }
+  $('stat-speed').textContent = '–';
+  $('stat-gflops').textContent = '–';
+  view = { busy: false, last: 0, cost: 0, wanted: false };
+}
+
+function addLogRow(info: EpochInfo, epochsDone: number, complete: boolean): void {
+  const row = document.createElement('tr');
+  const cells = [
+    complete ? String(epochsDone) : `${epochsDone + 1} (part)`,
+    info.loss.toFixed(4),
+    pct(info.accuracy),
+    info.valLoss === undefined ? '–' : info.valLoss.toFixed(4),
+    info.valAccuracy === undefined ? '–' : pct(info.valAccuracy),
+    Math.round(info.samplesPerSec).toLocaleString('en-US'),
+  ];
+  row.innerHTML = cells.map((c) => `<td>${c}</td>`).join('');
+  Object.assign(row.dataset, {
+    loss: String(info.loss),
+    accuracy: String(info.accuracy),
+    valLoss: String(info.valLoss ?? ''),
+    valAccuracy: String(info.valAccuracy ?? ''),
+    complete: String(complete),
+  });
+  ui.log.prepend(row);
+}
+
+function drawStats(): void {
+  if (!statsDirty || !session) return;
+  statsDirty = false;
+  const s = session;
+  setStat('stat-epoch', live.x, `${live.x.toFixed(2)} / ${s.config.epochs}`);
+  setStat('stat-step', live.step, live.step.toLocaleString('en-US'));
+  setStat('stat-loss', live.loss, live.loss.toFixed(4));
+  setStat('stat-accuracy', live.accuracy, pct(live.accuracy));
+  setStat('stat-speed', live.speed, Math.round(live.speed).toLocaleString('en-US'));
+  const gflops = (live.speed * flopsPerSample(s.config.sizes)) / 1e9;
+  setStat('stat-gflops', gflops, gflops < 10 ? gflops.toFixed(3) : gflops.toFixed(1));
+}
+
+/** Asks for the regions or digit guesses to be redrawn at the next chance. */
+function requestView(): void {
+  view.wanted = true;
+}
+
+/**
+ * Redraws what the model predicts. Predicting costs GPU time that training could use, so while it trains this
+ * runs at most every 400 ms, and less often where a redraw is slow (a software GPU).
+ */
+async function drawView(now: number): Promise<void> {
+  const s = session;
+  const d = data;
+  if (!s || !d || view.busy) return;
+  const training = s.state === 'training';
+  const due = training && now - view.last > Math.max(400, 4 * view.cost);
+  if (!view.wanted && !due) return;
+  view.busy = true;
+  view.wanted = false;
+  const started = performance.now();
+  try {
+    if (d.name === 'mnist') {
+      const count = Math.min(GALLERY, d.val.n);
+      const probs = await s.predict(rowsAsFloat(d.val, 0, count));
+      const wrong = labelGallery(ui.gallery, probs, d.val.y);
+      $('gallery-score').textContent = `${count - wrong} of ${count} right`;
+      if (padPixels) showProbabilities(ui.probs, await s.predict(padPixels));
+    } else if (grid && d.extent) {
+      const out = await s.predict(grid);
+      if (s !== session) return;
+      drawRegions(ui.regions, classOneShare(out, s.config.loss), d.train, d.extent);
+    }
+  } catch (error) {
+    // A session replaced mid-draw is expected; anything else is worth seeing.
+    if (s === session) console.error(error);
+  } finally {
+    view.cost = performance.now() - started;
+    view.last = performance.now();
+    view.busy = false;
+  }
+}
+
+function frame(now: number): void {
+  drawStats();
+  curves.draw();
+  void drawView(now);
+  requestAnimationFrame(frame);
+}
+
+const pad = new DrawPad($<HTMLCanvasElement>('pad'), $<HTMLCanvasElement>('pad-preview'), (pixels) => {
+  padPixels = pixels;
+  if (!pixels) showProbabilities(ui.probs, null);
+  else requestView();
+});
+$('pad-clear').addEventListener('click', () => pad.clear());
+
+// ---------------------------------------------------------------- device
+
+function describeDevice(e: Engine): void {
+  const a = e.adapter;
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'WebGPU adapter';
+  $('adapter-chip').textContent = name;
+  $('adapter-chip').classList.add('ok');
+  $('adapter-name').textContent = [name, a.description].filter(Boolean).join(' · ');
+  const mib = (b: number) => `${(b / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB`;
+  const limits: [string, string][] = [
+    ['Storage binding', mib(e.limits.maxStorageBufferBindingSize)],
+    ['Buffer size', mib(e.limits.maxBufferSize)],
+    ['Workgroups per dimension', e.limits.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
+    ['Invocations per workgroup', String(e.limits.maxComputeInvocationsPerWorkgroup)],
+    ['Workgroup memory', `${e.limits.maxComputeWorkgroupStorageSize / 1024} KiB`],
+  ];
+  $('limits').innerHTML = limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
+}
+
+function noWebGpu(reason: string): void {
+  $('no-webgpu').hidden = false;
+  $('no-webgpu-reason').textContent = reason ? `(${reason})` : '';
+  $('adapter-chip').textContent = 'No WebGPU';
+  $('adapter-chip').classList.add('bad');
+  setStatus('WebGPU is not available in this browser; see the note above.', 'no-webgpu');
+  updateButtons();
+}
+
+async function init(): Promise<void> {
+  applyPreset('spiral');
+  $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
+  renderLayers();
+  describeBatch();
+  showProbabilities(ui.probs, null);
+  requestAnimationFrame(frame);
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    noWebGpu('navigator.gpu is missing');
+    return;
+  }
+  try {
+    engine = await createEngine();
+  } catch (error) {
+    const message = (error as Error).message.replace(/^webgrad: /, '');
+    noWebGpu(/adapter/.test(message) ? 'no WebGPU adapter was found' : message);
+    return;
+  }
+  describeDevice(engine);
+  await rebuild();
+}
+
+void init();
