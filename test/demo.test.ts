@@ -1,0 +1,228 @@
+// The demo page in headless Chromium: it loads cleanly, trains a 2-D set and MNIST from its controls (the loss
+// shown falls, the accuracy rises), pauses and resumes, and without WebGPU says so. Screenshots go to
+// test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript helper shared with the benchmark and browser tests
+import { launchBrowser, startViteServer } from '../scripts/browser.js';
+
+const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
+let server: { url: string; close: () => Promise<void> };
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await startViteServer({ root: fileURLToPath(new URL('../demo', import.meta.url)) });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens the page and waits until it has settled: ready to train, or showing why it cannot. */
+async function open(b: Browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await b.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(server.url, { waitUntil: 'load' });
+  await settle(page);
+  return { page, errors };
+}
+
+const state = (page: Page) => page.evaluate(() => document.body.dataset.state ?? '');
+const status = (page: Page) => page.$eval('#status', (el) => el.textContent ?? '');
+
+/** Waits for the page to leave its loading state (a rebuild after a settings change, or the first load). */
+async function settle(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(() => document.body.dataset.state !== 'loading', { timeout });
+}
+
+async function expectReady(page: Page): Promise<void> {
+  await settle(page);
+  expect(await state(page), await status(page)).toBe('ready');
+}
+
+/** Sets an input's value as a person would, firing the change event the page listens to. */
+async function setValue(page: Page, selector: string, value: string): Promise<void> {
+  await page.$eval(
+    selector,
+    (el, v) => {
+      (el as HTMLInputElement).value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    value,
+  );
+  await expectReady(page);
+}
+
+async function choose(page: Page, selector: string, value: string): Promise<void> {
+  await page.select(selector, value);
+  await expectReady(page);
+}
+
+interface EpochRow {
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  complete: boolean;
+}
+
+/** The epoch log, oldest first. */
+function epochLog(page: Page): Promise<EpochRow[]> {
+  return page.$$eval('#epoch-log tr', (rows) =>
+    rows.reverse().map((r) => ({
+      loss: Number(r.dataset.loss),
+      accuracy: Number(r.dataset.accuracy),
+      valLoss: Number(r.dataset.valLoss),
+      valAccuracy: Number(r.dataset.valAccuracy),
+      complete: r.dataset.complete === 'true',
+    })),
+  );
+}
+
+/** The live readouts: loss and accuracy (moving averages of the batches) and the step count. */
+function readouts(page: Page): Promise<{ loss: number; accuracy: number; step: number }> {
+  return page.evaluate(() => {
+    const value = (id: string) => Number(document.getElementById(id)?.dataset.value);
+    return { loss: value('stat-loss'), accuracy: value('stat-accuracy'), step: value('stat-step') };
+  });
+}
+
+async function waitForState(page: Page, wanted: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction((w) => document.body.dataset.state === w, { timeout }, wanted);
+}
+
+describe('the demo page', () => {
+  it('trains on a 2-D set from its controls, pauses and resumes', async () => {
+    const { page, errors } = await open(browser);
+    await expectReady(page);
+    expect(await page.$eval('#adapter-name', (el) => el.textContent)).not.toBe('–');
+    expect(await page.$$eval('#limits dt', (dts) => dts.length)).toBeGreaterThanOrEqual(4);
+
+    await choose(page, '#dataset', 'moons');
+    await choose(page, '#rows', '500');
+    await setValue(page, '#batch', '3'); // 2^3 = 8 rows a step: 63 steps an epoch, time enough to pause
+    await setValue(page, '#epochs', '3');
+    expect(await page.$eval('#batch-value', (el) => el.textContent)).toBe('8');
+
+    const started = performance.now();
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.getElementById('stat-step')?.dataset.value) >= 8, {
+      timeout: 30_000,
+    });
+    const first = await readouts(page);
+
+    await page.waitForFunction(() => Number(document.getElementById('stat-step')?.dataset.value) >= 40, {
+      timeout: 30_000,
+    });
+    await page.click('#pause');
+    await waitForState(page, 'paused');
+    const paused = (await readouts(page)).step;
+    expect(paused).toBeLessThan(3 * 63);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await readouts(page)).step).toBe(paused);
+    expect(await page.$eval('#pause', (el) => el.textContent)).toBe('Resume');
+
+    await page.click('#pause');
+    await waitForState(page, 'done', 90_000);
+    const seconds = (performance.now() - started) / 1000;
+    const last = await readouts(page);
+    const log = await epochLog(page);
+    console.log(
+      `moons: ${last.step} steps in ${seconds.toFixed(1)} s; loss ${first.loss.toFixed(3)} -> ${last.loss.toFixed(3)}, ` +
+        `accuracy ${first.accuracy.toFixed(3)} -> ${last.accuracy.toFixed(3)}`,
+    );
+    expect(last.step).toBeGreaterThan(paused);
+    expect(last.loss).toBeLessThan(first.loss);
+    expect(last.accuracy).toBeGreaterThan(first.accuracy);
+    // Resuming starts a fresh epoch: the one the pause cut short may be logged as a part.
+    const full = log.filter((r) => r.complete);
+    expect(full).toHaveLength(3);
+    expect(full[2].loss).toBeLessThan(full[0].loss);
+    expect(full[2].valLoss).toBeLessThan(full[0].valLoss);
+    expect(full[2].valAccuracy).toBeGreaterThanOrEqual(full[0].valAccuracy);
+    expect(full[2].valAccuracy).toBeGreaterThan(0.8);
+
+    // The regions are painted: many distinct colours, not a blank canvas.
+    await new Promise((r) => setTimeout(r, 500));
+    const colours = await page.$eval('#regions', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(20);
+    await page.screenshot({ path: `${artifacts}demo-moons.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains on a few hundred MNIST digits and reads a drawn digit', async () => {
+    const { page, errors } = await open(browser);
+    await expectReady(page);
+    await choose(page, '#dataset', 'mnist');
+    await choose(page, '#rows', '500');
+    await setValue(page, '#epochs', '2');
+    expect(await page.$$eval('#gallery figure', (f) => f.length)).toBe(40);
+
+    await page.click('#start');
+    await waitForState(page, 'done', 90_000);
+    const log = await epochLog(page);
+    expect(log).toHaveLength(2);
+    expect(log[1].loss).toBeLessThan(log[0].loss);
+    expect(log[1].accuracy).toBeGreaterThan(log[0].accuracy);
+    expect(log[1].valAccuracy).toBeGreaterThan(0.2);
+
+    // Guesses under every test digit, wrong ones marked.
+    await page.waitForFunction(
+      () => document.querySelectorAll('#gallery figure.right, #gallery figure.wrong').length === 40,
+    );
+    const wrong = await page.$$eval('#gallery figure.wrong', (f) => f.length);
+    expect(await page.$eval('#gallery-score', (el) => el.textContent)).toBe(`${40 - wrong} of 40 right`);
+
+    // A stroke on the pad gives ten probabilities that add up to one.
+    const pad = (await page.$('#pad'))!;
+    const box = (await pad.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('probs')?.dataset.guess !== '', { timeout: 30_000 });
+    const probs = await page.$$eval('#probs .prob-value', (els) => els.map((e) => Number.parseFloat(e.textContent!)));
+    expect(probs).toHaveLength(10);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+
+    await page.screenshot({ path: `${artifacts}demo-mnist.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('says plainly that WebGPU is missing, and how to enable it', async () => {
+    const plain = await launchBrowser({ webgpu: false });
+    try {
+      const { page, errors } = await open(plain);
+      expect(await state(page)).toBe('no-webgpu');
+      const note = await page.$eval('#no-webgpu', (el) => ({
+        visible: !(el as HTMLElement).hidden && (el as HTMLElement).offsetHeight > 0,
+        text: el.textContent ?? '',
+      }));
+      expect(note.visible).toBe(true);
+      expect(note.text).toContain('WebGPU is not available');
+      expect(note.text).toContain('chrome://flags');
+      expect(await page.$eval('#start', (el) => (el as HTMLButtonElement).disabled)).toBe(true);
+      await page.screenshot({ path: `${artifacts}demo-no-webgpu.png` });
+      expect(errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+});
