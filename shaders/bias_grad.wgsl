@@ -1,6 +1,10 @@
 // bias_grad: dbias[n] = Σ_{m < M} dout[m, n] (the batch mean is already folded into dout), or += that sum
 // when accumulating micro-batches. Shapes: dout [M, ld] row-major (ld in vec4 units), dbias [ld] vec4s.
-// One workgroup per vec4 of columns: 64 invocations stride down the rows, then a tree sum in workgroup memory.
+// One workgroup per vec4 of columns: 16 invocations stride down the rows, four rows apart per iteration
+// with independent sums so several loads are in flight, then one barrier and invocation 0 adds the 16
+// partial sums. Few invocations and one barrier because a barrier is what costs on a CPU implementation
+// (SwiftShader runs every 4 invocations of a workgroup with a barrier as a coroutine): 16 invocations
+// instead of 64 with a 6-level tree made this kernel 4-8x faster there.
 
 struct Dims {
   M: u32,
@@ -8,28 +12,42 @@ struct Dims {
   accumulate: u32,
 }
 
+const WG: u32 = 16u;
+
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> dbias: array<vec4<f32>>;
 
-var<workgroup> partial: array<vec4<f32>, 64>;
+var<workgroup> partial: array<vec4<f32>, WG>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let col4 = wid.x;
-  var sum = vec4<f32>(0.0);
-  for (var m = tid; m < dims.M; m += 64u) {
-    sum += dout[m * dims.ld + col4];
+  let stride = WG * dims.ld;
+  var s0 = vec4<f32>(0.0);
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  var s3 = vec4<f32>(0.0);
+  var m = tid;
+  var i = tid * dims.ld + col4;
+  for (; m + 3u * WG < dims.M; m += 4u * WG) {
+    s0 += dout[i];
+    s1 += dout[i + stride];
+    s2 += dout[i + 2u * stride];
+    s3 += dout[i + 3u * stride];
+    i += 4u * stride;
   }
-  partial[tid] = sum;
+  for (; m < dims.M; m += WG) {
+    s0 += dout[i];
+    i += stride;
+  }
+  partial[tid] = (s0 + s1) + (s2 + s3);
   workgroupBarrier();
-  for (var stride = 32u; stride > 0u; stride >>= 1u) {
-    if (tid < stride) {
-      partial[tid] += partial[tid + stride];
-    }
-    workgroupBarrier();
-  }
   if (tid == 0u) {
-    dbias[col4] = select(partial[0], dbias[col4] + partial[0], dims.accumulate != 0u);
+    var total = partial[0];
+    for (var t = 1u; t < WG; t++) {
+      total += partial[t];
+    }
+    dbias[col4] = select(total, dbias[col4] + total, dims.accumulate != 0u);
   }
 }

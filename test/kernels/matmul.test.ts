@@ -1,5 +1,5 @@
 // shaders/matmul.wgsl in its three forms and four epilogues against float64 products, on shapes that are not
-// multiples of 4 or of the 32x64 tile. Tolerance: f32 accumulation over K terms of size <= 1.
+// multiples of 4 or of the 64x64 tile. Tolerance: f32 accumulation over K terms of size <= 1.
 import { describe, expect, it } from 'vitest';
 import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
@@ -16,7 +16,7 @@ const SHAPES: [number, number, number][] = [
   [1000, 3, 5],
   [70, 130, 1],
 ];
-const groups = (M: number, N: number): [number, number] => [Math.ceil(N / 64), Math.ceil(M / 32)];
+const groups = (M: number, N: number): [number, number] => [Math.ceil(N / 64), Math.ceil(M / 64)];
 
 /** C[m, n] = Σ_k A(m, k) B(k, n) in float64. */
 function product(
