@@ -308,7 +308,7 @@ describe('device loss', () => {
 
 describe('shader errors', () => {
   it('report the WGSL file and line from getCompilationInfo', async () => {
-    const broken = shaderSources.bias_grad.replace('sum += dout[m * dims.ld + col4];', 'sum += undefined_name;');
+    const broken = `${shaderSources.bias_grad.trimEnd()}\nfn broken() -> f32 {\n  return undefined_name;\n}\n`;
     const line = broken.split('\n').findIndex((l) => l.includes('undefined_name')) + 1;
     const pipelines = new Pipelines(engine.device, { ...shaderSources, bias_grad: broken });
     await expect(pipelines.compileAll()).rejects.toThrow(ShaderError);
