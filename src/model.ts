@@ -591,6 +591,11 @@ export class Mlp {
     }
     const widest = Math.max(...this.layers.map((l) => Math.max(l.ldIn, l.ldOut)));
     const byBinding = Math.floor(binding / (4 * widest));
+    if (byBinding < 1) {
+      throw new RangeError(
+        `mlp: one row of a ${widest}-wide layer needs ${4 * widest} bytes, but this device binds at most ${binding}`,
+      );
+    }
     const byGrid = limits.maxComputeWorkgroupsPerDimension * TILE_ROWS;
     const limit = Math.min(byBinding, byGrid, requested ?? Number.POSITIVE_INFINITY);
     return Math.max(1, limit);
