@@ -107,7 +107,8 @@ export async function startViteServer({ root, port = 0, verbose = false }) {
     root,
     logLevel: verbose ? 'info' : 'warn',
     clearScreen: false,
-    server: { host: '127.0.0.1', port: port || (await freePort()), strictPort: false, open: false },
+    // No HMR: a file saved during a long benchmark or test must not reload the page under it.
+    server: { host: '127.0.0.1', port: port || (await freePort()), strictPort: false, open: false, hmr: false },
   });
   await server.listen();
   const addr = server.httpServer?.address();
