@@ -15,13 +15,6 @@ struct Dims {
   scale: f32,
 }
 
-struct Step {
-  lr: f32,
-  t: f32,
-  slot: u32,
-  start: u32,
-}
-
 override BYTES: bool = false;
 override Y_INDICES: bool = false;
 

@@ -11,13 +11,6 @@ struct Dims {
   hit_scale: f32,
 }
 
-struct Step {
-  lr: f32,
-  t: f32,
-  slot: u32,
-  start: u32,
-}
-
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;
 @group(0) @binding(2) var<storage, read> row_loss: array<vec2<f32>>;

@@ -13,13 +13,6 @@ struct Dims {
   max_norm: f32,
 }
 
-struct Step {
-  lr: f32,
-  t: f32,
-  slot: u32,
-  start: u32,
-}
-
 override MOMENTUM: bool = false;
 override NESTEROV: bool = false;
 override CLIP: bool = false;
