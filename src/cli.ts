@@ -75,6 +75,10 @@ async function train(args: TrainArgs): Promise<number> {
   try {
     const model = engine.mlp({ sizes: plan.sizes, activations: plan.activations, loss: plan.loss, seed: args.seed });
     describeRun(report.info, data, plan, model, engine);
+    const work = flopsPerSample(plan.sizes) * data.train.n * plan.epochs;
+    if (engine.adapter.architecture === 'swiftshader' && work > 1e10) {
+      report.info('note: SwiftShader runs on the CPU and is slow; --samples or --epochs make a shorter run');
+    }
     const targets = (ds: Dataset) => ({
       x: ds.x,
       y: plan.loss === 'cross_entropy' ? ds.y : oneHot(ds.y as Uint32Array, data.classes),

@@ -4,6 +4,9 @@ import 'uplot/dist/uPlot.min.css';
 /** Points kept per chart; past this every other training point is dropped, so redraws stay cheap. */
 const MAX_POINTS = 3000;
 
+/** Weight of the past in the training curves' moving average (bias-corrected, as TensorBoard's smoothing). */
+const SMOOTHING = 0.8;
+
 const TRAIN_COLOR = '#6366f1';
 const VAL_COLOR = '#f97316';
 
@@ -14,8 +17,9 @@ interface Series {
 }
 
 /**
- * Training and validation curves for loss and accuracy against epochs. Training points come every step (mean of
- * the steps since the last point once the series is thinned), validation points at the end of every epoch.
+ * Training and validation curves for loss and accuracy against epochs. Training points come every step, as a
+ * moving average of the batches (and the mean of the steps since the last point once the series is thinned);
+ * validation points at the end of every epoch.
  */
 export class Curves {
   private readonly loss: uPlot;
@@ -24,6 +28,8 @@ export class Curves {
   /** Steps averaged into one training point; doubles each time the series is thinned. */
   private stride = 1;
   private pending = { loss: 0, accuracy: 0, count: 0, x: 0 };
+  /** Moving averages of the batch values: small batches make single steps too noisy to read a trend from. */
+  private smooth = { loss: 0, accuracy: 0, weight: 0 };
   private dirty = false;
 
   constructor(lossEl: HTMLElement, accuracyEl: HTMLElement) {
@@ -46,9 +52,13 @@ export class Curves {
 
   /** Adds one step's batch loss and accuracy at fractional epoch x. */
   addStep(x: number, loss: number, accuracy: number): void {
+    const m = this.smooth;
+    m.loss = SMOOTHING * m.loss + (1 - SMOOTHING) * loss;
+    m.accuracy = SMOOTHING * m.accuracy + (1 - SMOOTHING) * accuracy;
+    m.weight = SMOOTHING * m.weight + (1 - SMOOTHING);
     const p = this.pending;
-    p.loss += loss;
-    p.accuracy += accuracy;
+    p.loss += m.loss / m.weight;
+    p.accuracy += m.accuracy / m.weight;
     p.count++;
     p.x = x;
     if (p.count < this.stride) return;
@@ -65,6 +75,7 @@ export class Curves {
     this.data = { loss: empty(), accuracy: empty() };
     this.stride = 1;
     this.pending = { loss: 0, accuracy: 0, count: 0, x: 0 };
+    this.smooth = { loss: 0, accuracy: 0, weight: 0 };
     this.dirty = true;
     this.draw();
   }

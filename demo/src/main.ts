@@ -299,6 +299,7 @@ async function rebuild(): Promise<void> {
   }
   describeBatch();
   updateButtons();
+  $('rows-per-pass').textContent = session.model.maxRows.toLocaleString('en-US');
   setStatus(`Ready: ${d.train.n.toLocaleString('en-US')} training rows. Press Start.`, 'ready');
   requestView();
 }
@@ -505,11 +506,18 @@ function describeDevice(e: Engine): void {
     ['Invocations per workgroup', String(e.limits.maxComputeInvocationsPerWorkgroup)],
     ['Workgroup memory', `${e.limits.maxComputeWorkgroupStorageSize / 1024} KiB`],
   ];
-  $('limits').innerHTML = limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
+  $('limits').innerHTML =
+    limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('') +
+    '<dt title="Larger batches run as several passes whose gradients are summed">Rows per pass (this model)</dt>' +
+    '<dd id="rows-per-pass">–</dd>';
 }
 
 function noWebGpu(reason: string): void {
   $('no-webgpu').hidden = false;
+  // The data can still be shown, just not learnt.
+  void makeData('spiral', PRESETS.spiral.rows, NOISE.spiral, 0).then((d) =>
+    drawRegions(ui.regions, null, d.train, d.extent!),
+  );
   $('no-webgpu-reason').textContent = reason ? `(${reason})` : '';
   $('adapter-chip').textContent = 'No WebGPU';
   $('adapter-chip').classList.add('bad');

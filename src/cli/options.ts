@@ -47,12 +47,13 @@ held-out test set. Every option has a default that suits the dataset.
 
 Data
   --dataset NAME|FILE    mnist (default), spiral, moons, circles, xor, or a CSV
-                         file of numeric features and a label column
+                         file of numeric features and a label column (features
+                         are standardised with the training rows' statistics)
   --label-column COL     CSV label column: header name or 0-based index
                          (negative counts from the end; default: the last)
   --samples N            points to generate for the 2-D sets (default 2000 for
                          spiral, 1000 otherwise); training digits for mnist
-                         (default: all 7,996); ignored for CSV files
+                         (default: all 7,996); not for CSV files
   --test-fraction F      share held out for the final test, 0 < F < 1
                          (default 0.2; mnist has a fixed 2,004-digit test set).
                          A tenth of the rest is used for validation.
@@ -65,10 +66,11 @@ Model
                          for CSV
   --activations LIST     one per layer, or one per hidden layer (the output layer
                          then gets identity), or one name for every hidden layer:
-                         ${ACTIVATIONS.join(', ')}
-                         (default relu)
+                         ${ACTIVATIONS.slice(0, 5).join(', ')},
+                         ${ACTIVATIONS.slice(5).join(', ')} (default relu)
   --loss NAME            ${LOSSES.join(', ')}
-                         (default cross_entropy)
+                         (default cross_entropy; the other two train on one-hot
+                         targets)
 
 Training
   --optimizer NAME       ${OPTIMIZERS.join(', ')} (default adam)
@@ -92,7 +94,9 @@ Output
   --out FILE             save the trained model as safetensors
   --json                 print one JSON object per line instead of text: per
                          epoch {epoch, loss, accuracy, valLoss, valAccuracy,
-                         samplesPerSec}, then {testLoss, testAccuracy, seconds}
+                         samplesPerSec}, then the held-out result {testLoss,
+                         testAccuracy, testSamples, seconds, samplesPerSec,
+                         aborted}
   --no-progress          plain lines instead of progress bars (the default when
                          stdout is not a terminal)
   -h, --help             show this help
@@ -146,7 +150,6 @@ export function parseCommand(argv: string[], stdoutIsTTY: boolean): Command {
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" after train`);
 
   const dataset = v.dataset ?? 'mnist';
-  if (dataset === '') throw new UsageError(`--dataset: expected one of ${DATASETS.join(', ')} or a CSV file, got ""`);
   const isCsv = !(DATASETS as readonly string[]).includes(dataset);
   if (isCsv && !existsSync(dataset)) {
     throw new UsageError(
@@ -155,6 +158,9 @@ export function parseCommand(argv: string[], stdoutIsTTY: boolean): Command {
   }
   if (v['label-column'] !== undefined && !isCsv) {
     throw new UsageError(`--label-column applies to CSV files only, but --dataset is ${dataset}`);
+  }
+  if (v.samples !== undefined && isCsv) {
+    throw new UsageError('--samples applies to the built-in datasets only; a CSV file trains on all its rows');
   }
   const testFraction = v['test-fraction'] === undefined ? 0.2 : number('--test-fraction', v['test-fraction']);
   if (!(testFraction > 0 && testFraction < 1)) {

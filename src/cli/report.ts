@@ -28,6 +28,7 @@ export interface Reporter {
 
 const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
+const flops = (g: number) => (g >= 0.1 ? `${g.toFixed(2)} GFLOP/s` : `${Number((g * 1000).toPrecision(3))} MFLOP/s`);
 
 /** Builds the reporter for a mode; `epochs` and `stepsPerEpoch` size the bars. */
 export function createReporter(
@@ -46,7 +47,7 @@ export function createReporter(
   const finalLine = (r: FinalResult) =>
     `${r.aborted ? 'stopped early; ' : ''}test accuracy ${pct(r.testAccuracy, 2)} (loss ${r.testLoss.toFixed(4)}) ` +
     `on ${count.format(r.testSamples)} held-out samples; trained in ${r.seconds.toFixed(1)} s ` +
-    `(${count.format(r.samplesPerSec)} samples/s, ${Number(r.gflops.toPrecision(3))} GFLOP/s)`;
+    `(${count.format(r.samplesPerSec)} samples/s, ${flops(r.gflops)})`;
 
   if (mode === 'json') {
     return {
