@@ -117,7 +117,7 @@ async function train(args: TrainArgs): Promise<number> {
       report.info(`saved ${args.out} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
     }
     report.info(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return 0;
+    return history.aborted ? 130 : 0;
   } finally {
     report.close();
     process.removeListener('SIGINT', onInterrupt);

@@ -107,7 +107,11 @@ Examples
   webgrad train --dataset spiral --batch-size 256 --epochs 30
   webgrad train --dataset iris.csv --label-column species --sizes 16 --out iris.safetensors
 
-Exit status: 0 trained, 1 failed (no WebGPU adapter, bad data), 2 bad options.
+Ctrl-C stops after the current step, still reports the test accuracy and saves
+--out; a second Ctrl-C quits at once.
+
+Exit status: 0 trained, 1 failed (no WebGPU adapter, bad data), 2 bad options,
+130 stopped by Ctrl-C.
 `;
 
 const OPTIONS = {
