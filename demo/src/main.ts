@@ -211,6 +211,26 @@ function scheduleFor(name: string, totalSteps: number): ScheduleOptions {
   }
 }
 
+const OPTIMIZER_NOTES: Record<string, string> = {
+  adam: 'Adam',
+  adamw: 'AdamW with weight decay 0.01',
+  sgd: 'SGD with momentum 0.9',
+};
+const SCHEDULE_NOTES: Record<string, string> = {
+  constant: 'a constant learning rate',
+  cosine: 'cosine decay to 2% of it',
+  linear: 'linear decay to 2% of it',
+  step: 'the rate cut tenfold half-way',
+  exponential: 'exponential decay to 1% of it',
+};
+
+function describeTraining(): void {
+  const warmup = Math.round(Number(ui.warmup.value)) || 0;
+  $('training-note').textContent =
+    `${OPTIMIZER_NOTES[ui.optimizer.value]}, ${SCHEDULE_NOTES[ui.schedule.value]}` +
+    `${warmup > 0 ? ` after ${warmup} warmup steps` : ''}.`;
+}
+
 function describeBatch(): void {
   const b = batchSize();
   $('batch-value').textContent = b.toLocaleString('en-US');
@@ -256,6 +276,7 @@ let rebuildTimer = 0;
 function settingsChanged(): void {
   renderLayers();
   describeBatch();
+  describeTraining();
   if (!engine) return;
   // Marked at once, so nothing acts on the old model while the new one is being made.
   setStatus('Preparing…', 'loading');
@@ -426,7 +447,9 @@ function drawStats(): void {
   if (!statsDirty || !session) return;
   statsDirty = false;
   const s = session;
-  setStat('stat-epoch', live.x, `${live.x.toFixed(2)} / ${s.config.epochs}`);
+  const x = live.x;
+  setStat('stat-epoch', x, Number.isInteger(x) ? String(x) : x.toFixed(x < 10 ? 2 : 1));
+  $('stat-epoch').insertAdjacentHTML('beforeend', `<small> / ${s.config.epochs}</small>`);
   setStat('stat-step', live.step, live.step.toLocaleString('en-US'));
   setStat('stat-loss', live.loss, live.loss.toFixed(4));
   setStat('stat-accuracy', live.accuracy, pct(live.accuracy));
@@ -530,6 +553,7 @@ async function init(): Promise<void> {
   $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
   renderLayers();
   describeBatch();
+  describeTraining();
   showProbabilities(ui.probs, null);
   requestAnimationFrame(frame);
   if (!('gpu' in navigator) || !navigator.gpu) {
