@@ -9,8 +9,6 @@ export default defineConfig({
     // Pre-bundled up front: found later (mnist is imported lazily) they would make vite reload the page mid-run.
     include: ['uplot', 'mnist'],
   },
-  // Tests set WEBGRAD_DEMO_STATIC: an edit elsewhere in the repository must not reload the page mid-run.
-  server: process.env.WEBGRAD_DEMO_STATIC ? { hmr: false, watch: null } : {},
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -14,7 +14,6 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  process.env.WEBGRAD_DEMO_STATIC = '1';
   server = await startViteServer({ root: fileURLToPath(new URL('../demo', import.meta.url)) });
   browser = await launchBrowser();
 });
