@@ -107,6 +107,8 @@ describe('bad flags exit with code 2 and say what was expected', () => {
     [['train', '--bogus'], /unknown option --bogus/],
     [['train', '--epoch', '3'], /unknown option --epoch \(did you mean --epochs\?\)/],
     [['train', '--lr', 'fast'], /--lr: expected a number, got "fast"/],
+    [['train', '--lr', '--epochs', '3'], /--lr expects a value, got another option/],
+    [['train', '--json=yes'], /--json takes no value/],
     [['train', '--epochs', '1.5'], /--epochs: expected an integer >= 1, got "1.5"/],
     [['train', '--batch-size', '0'], /--batch-size: expected an integer >= 1, got "0"/],
     [

@@ -206,9 +206,12 @@ function explainParseError(error: Error): string {
     return `unknown option ${flag}${near ? ` (did you mean --${near}?)` : ''}`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
-    return /argument missing/.test(error.message) ? `${flag} expects a value, got none` : `${flag} takes no value`;
+    if (/argument missing/.test(error.message)) return `${flag} expects a value, got none`;
+    if (/ambiguous/.test(error.message)) {
+      return `${flag} expects a value, got another option; a value that starts with a dash goes as ${flag}=VALUE`;
+    }
+    return `${flag} takes no value`;
   }
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return error.message;
   return error.message;
 }
 
