@@ -104,7 +104,8 @@ export class Mlp {
   readonly activations: readonly Activation[];
   readonly loss: Loss;
   /** @internal */ readonly engine: Engine;
-  /** @internal Most rows one pass holds; larger batches run as micro-batches whose gradients add up. */
+  /** Most rows one pass holds (from the device's limits, or MlpOptions.microBatchSize); larger batches run as
+   * micro-batches whose gradients are accumulated on the GPU. */
   readonly maxRows: number;
   private readonly layers: Layer[];
   private readonly paramFloats: number;
@@ -267,7 +268,8 @@ export class Mlp {
    * binary_cross_entropy (sigmoid), else the last activation's output.
    */
   async predict(x: Float32Array): Promise<Float32Array> {
-    this.check('predict');
+    // Allowed while fit() runs: it reads the parameters between queued steps and touches no training state.
+    this.check('predict', true);
     const rows = this.validateBatch(x, null, 'predict');
     const first = this.layers[0];
     const last = this.layers[this.layers.length - 1];

@@ -206,6 +206,29 @@ describe('fit behaviour', () => {
     model.dispose();
   });
 
+  it('predict may run while fit does; other calls say fit is running', async () => {
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const predictions: Promise<Float32Array>[] = [];
+    let refused: unknown;
+    await model.fit({ x: bx, y: by }, {
+      epochs: 2,
+      batchSize: 30,
+      onStep: (s) => {
+        if (s.step % 5 === 0) predictions.push(model.predict(bx.subarray(0, 30)));
+        if (s.step === 3) {
+          try {
+            model.sgdStep(bx, by, 0.1);
+          } catch (error) {
+            refused = error;
+          }
+        }
+      },
+    });
+    for (const p of await Promise.all(predictions)) expect(p.length).toBe(20);
+    expect(String(refused)).toMatch(/sgdStep: fit\(\) is running on this model; await it first/);
+    model.dispose();
+  });
+
   it('an AbortSignal stops between steps', async () => {
     const model = engine.mlp({ ...spec, seed: 1 });
     const controller = new AbortController();
