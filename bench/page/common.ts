@@ -134,3 +134,18 @@ export class GpuTimer {
     this.readBuf?.destroy();
   }
 }
+
+/** Times a prepared case: repetitions of run() ended by one sync() (default: until the device's queue drained). */
+export function timeRuns(
+  device: GPUDevice,
+  c: { run(): void | Promise<void>; sync?(): Promise<void> },
+  opts: BenchOptions,
+): ReturnType<typeof timeOp> {
+  const sync = () => (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
+  return timeOp(async (iters: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await c.run();
+    await sync();
+    return performance.now() - t0;
+  }, opts);
+}

@@ -1,7 +1,7 @@
 // Matmul in the three training forms: TensorFlow.js WebGPU and webgrad, in GFLOP/s = 2·m·n·k / time.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { type BenchOptions, type MatmulForm, median, type Result, round4, timeOp } from './common.js';
+import { type BenchOptions, type MatmulForm, median, type Result, round4, timeOp, timeRuns } from './common.js';
 import { benchWebgradMatmul } from './webgrad.js';
 
 /** Shapes of A and B as stored for C (m×n) = op(A)·op(B); see MatmulForm. */
@@ -85,15 +85,8 @@ export async function benchMatmulWebgrad(
   // ---- webgrad slot: bench/page/webgrad.ts benchWebgradMatmul returns a case, or null = not available.
   const c = await benchWebgradMatmul(device, form, size, size, size);
   if (!c) return matmulResult('webgrad', form, size, null);
-  const sync = () => (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
-  const once = async (iters: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) await c.run();
-    await sync();
-    return performance.now() - t0;
-  };
   try {
-    const { samples, iters } = await timeOp(once, opts);
+    const { samples, iters } = await timeRuns(device, c, opts);
     return matmulResult('webgrad', form, size, samples, iters);
   } finally {
     c.dispose();

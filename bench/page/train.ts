@@ -3,7 +3,7 @@
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { type BenchOptions, median, type Result, round4, timeOp } from './common.js';
+import { type BenchOptions, median, type Result, round4, timeOp, timeRuns } from './common.js';
 import { syncTfWebgpu, useBackend } from './matmul.js';
 import { benchWebgradTraining, measureRecording } from './webgrad.js';
 
@@ -95,15 +95,8 @@ export async function benchTrainWebgrad(device: GPUDevice, batch: number, opts: 
   // ---- webgrad slot: bench/page/webgrad.ts benchWebgradTraining returns a case, or null = not available.
   const c = await benchWebgradTraining(batch, device);
   if (!c) return trainResult('webgrad', batch, null);
-  const sync = () => (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
-  const once = async (iters: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) await c.run();
-    await sync();
-    return performance.now() - t0;
-  };
   try {
-    const { samples, iters } = await timeOp(once, opts);
+    const { samples, iters } = await timeRuns(device, c, opts);
     const result = trainResult('webgrad', batch, samples, iters);
     c.dispose();
     const record = await measureRecording(device);
