@@ -45,6 +45,7 @@ export function validateSchedule(schedule: ScheduleOptions): void {
     }
   };
   check('warmupSteps', schedule.warmupSteps, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
+  check('totalSteps', schedule.totalSteps, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
   if (schedule.type === 'step') {
     if (schedule.stepSize === undefined) throw new TypeError('schedule: step needs stepSize');
     check('stepSize', schedule.stepSize, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');

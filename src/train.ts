@@ -117,8 +117,11 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
   }
   const n = ds.n;
   let optimizer = model.optimizerFor(o.optimizer, options.clipNorm);
+  // A schedule with its own horizon follows the optimizer's step count across fit() calls.
+  const scheduleBase = options.schedule?.totalSteps !== undefined ? model.stepCount : 0;
   const stepsPerEpoch = o.dropLast ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
+  const horizon = options.schedule?.totalSteps ?? totalSteps;
   const passes = model.passesPerStep(o.batchSize);
   const perSubmit = Math.max(1, Math.min(o.stepsPerSubmit, Math.floor(STEP_SLOTS / passes), LOSS_SLOTS - 1));
   // One generator per epoch, so an epoch's order can be drawn again after a rollback.
@@ -188,7 +191,7 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
           for (let k = 0; k < perSubmit && step < (epoch + 1) * stepsPerEpoch; k++, step++) {
             const start = (step % stepsPerEpoch) * o.batchSize;
             const rows = Math.min(o.batchSize, n - start);
-            const lr = o.optimizer.learningRate * scheduleFactor(options.schedule, step, totalSteps);
+            const lr = o.optimizer.learningRate * scheduleFactor(options.schedule, scheduleBase + step, horizon);
             slot = model.recordStep(pass, ds, start, rows, slot, lr, 1 + k, optimizer.dispatches);
             group.rows.push(rows);
             group.lrs.push(lr);

@@ -70,10 +70,15 @@ export type OptimizerOptions =
  * schedule proper then runs on t − warmupSteps. `step`: gamma^floor(t/stepSize). `exponential`: gamma^t.
  * `cosine`: min + (1 − min)·(1 + cos(π·t/T))/2 over the T = totalSteps − warmupSteps remaining steps, with
  * min = minFactor (default 0). `linear`: decays from 1 to minFactor over the same T.
+ *
+ * By default t counts the steps of one fit() call and totalSteps is that call's length. With `totalSteps` given,
+ * t counts the optimizer's steps instead (model.stepCount, which carries over between fit() calls with the same
+ * optimizer options), so a run paused and resumed by calling fit() again continues its schedule.
  */
-export type ScheduleOptions =
-  | { type: 'constant'; warmupSteps?: number }
-  | { type: 'step'; stepSize: number; gamma?: number; warmupSteps?: number }
-  | { type: 'exponential'; gamma: number; warmupSteps?: number }
-  | { type: 'cosine'; minFactor?: number; warmupSteps?: number }
-  | { type: 'linear'; minFactor?: number; warmupSteps?: number };
+export type ScheduleOptions = (
+  | { type: 'constant' }
+  | { type: 'step'; stepSize: number; gamma?: number }
+  | { type: 'exponential'; gamma: number }
+  | { type: 'cosine'; minFactor?: number }
+  | { type: 'linear'; minFactor?: number }
+) & { warmupSteps?: number; totalSteps?: number };

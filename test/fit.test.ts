@@ -104,6 +104,28 @@ describe('schedules', () => {
   });
 });
 
+describe('schedules across fit() calls', () => {
+  it('with totalSteps, a resumed run continues its schedule where it paused', async () => {
+    const schedule: ScheduleOptions = { type: 'cosine', warmupSteps: 1, totalSteps: 6 };
+    const optimizer: OptimizerOptions = { type: 'adam', learningRate: 0.1 };
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const lrs: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      await model.fit(
+        { x, y },
+        { batchSize: 4, shuffle: false, optimizer, schedule, onStep: (s) => lrs.push(s.learningRate) },
+      );
+    }
+    expectClose(
+      lrs,
+      [0, 1, 2, 3, 4, 5].map((t) => 0.1 * learningRateFactor(schedule, t, 6)),
+      { atol: 1e-12, rtol: 1e-9 },
+      'lr',
+    );
+    model.dispose();
+  });
+});
+
 describe('sampling', () => {
   it('shuffling gives a permutation, and the same seed the same one', () => {
     const a = new Random(5).permutation(1000);
@@ -210,20 +232,23 @@ describe('fit behaviour', () => {
     const model = engine.mlp({ ...spec, seed: 1 });
     const predictions: Promise<Float32Array>[] = [];
     let refused: unknown;
-    await model.fit({ x: bx, y: by }, {
-      epochs: 2,
-      batchSize: 30,
-      onStep: (s) => {
-        if (s.step % 5 === 0) predictions.push(model.predict(bx.subarray(0, 30)));
-        if (s.step === 3) {
-          try {
-            model.sgdStep(bx, by, 0.1);
-          } catch (error) {
-            refused = error;
+    await model.fit(
+      { x: bx, y: by },
+      {
+        epochs: 2,
+        batchSize: 30,
+        onStep: (s) => {
+          if (s.step % 5 === 0) predictions.push(model.predict(bx.subarray(0, 30)));
+          if (s.step === 3) {
+            try {
+              model.sgdStep(bx, by, 0.1);
+            } catch (error) {
+              refused = error;
+            }
           }
-        }
+        },
       },
-    });
+    );
     for (const p of await Promise.all(predictions)) expect(p.length).toBe(20);
     expect(String(refused)).toMatch(/sgdStep: fit\(\) is running on this model; await it first/);
     model.dispose();
