@@ -133,7 +133,8 @@ export class Session {
         // A new seed per fit: resuming with the same one would replay the first fit's shuffles.
         seed: config.seed + 1000 * this.fits++,
         optimizer: config.optimizer,
-        schedule: this.remainingSchedule(),
+        // With its own horizon the schedule follows the optimizer's steps, so a resumed run carries on with it.
+        schedule: { ...config.schedule, totalSteps: config.epochs * this.stepsPerEpoch },
         validation: this.val,
         signal: controller.signal,
         onStep: (info) => {
@@ -154,16 +155,6 @@ export class Session {
     } finally {
       this.controller = null;
     }
-  }
-
-  /**
-   * The schedule for the steps still to go. fit counts steps from 0 in every call, so a resumed run only
-   * shortens the warmup by the steps already taken; decays restart over the remaining steps.
-   */
-  private remainingSchedule(): ScheduleOptions {
-    const { warmupSteps = 0, ...rest } = this.config.schedule;
-    const warmup = warmupSteps - this.stepsDone;
-    return (warmup > 0 ? { ...rest, warmupSteps: warmup } : rest) as ScheduleOptions;
   }
 }
 
