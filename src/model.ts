@@ -3,6 +3,7 @@ import type { Engine, ReadRange } from './engine.js';
 import { describe } from './errors.js';
 import { encodeModel, type OptimizerSnapshot } from './model-file.js';
 import { Optimizer } from './optimizers.js';
+import { allocateBatch, type Batch, buildPlan, type Layer, MATMUL_TILE, type Plan } from './plan.js';
 import { SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
 import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
@@ -18,26 +19,10 @@ import {
   type Targets,
 } from './types.js';
 
-const ACT_CODE: Record<Activation, number> = {
-  identity: 0,
-  relu: 1,
-  leaky_relu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  gelu: 5,
-  softplus: 6,
-  elu: 7,
-  silu: 8,
-  softmax: 9,
-};
+export { MATMUL_TILE } from './plan.js';
 
 /** Floats per storage-offset alignment step (256 bytes, which every device accepts). */
 const ALIGN = SLOT_BYTES / 4;
-/** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns). */
-const TILE_ROWS = 64;
-const TILE_COLS = 64;
-/** The rows and columns of C one matmul workgroup covers, for code that dispatches the kernel directly. */
-export const MATMUL_TILE = { rows: TILE_ROWS, cols: TILE_COLS };
 /** Datasets with more values than this are checked for NaN and ±Inf on the GPU rather than the CPU. */
 export const GPU_CHECK_VALUES = 1 << 22;
 /** Passes (micro-batches or steps) whose per-step values can be queued for one submit. */
@@ -53,46 +38,6 @@ export interface Checkpoint {
   step: number;
   params: LayerParameters[];
   optimizer: OptimizerSnapshot | null;
-}
-
-/** One layer's place in the flat parameter buffer. W is stored [ldOut rows, ldIn], bias [ldOut]; pads are 0. */
-interface Layer {
-  inp: number;
-  out: number;
-  ldIn: number;
-  ldOut: number;
-  act: Activation;
-  wOffset: number;
-  bOffset: number;
-}
-
-/** Activation buffers for up to `capacity` rows. */
-interface Batch {
-  capacity: number;
-  x: GPUBuffer;
-  y: GPUBuffer;
-  z: GPUBuffer[];
-  a: GPUBuffer[];
-  dz: GPUBuffer[];
-  da: (GPUBuffer | null)[];
-  rowLoss: GPUBuffer;
-  probs: GPUBuffer | null;
-  owned: GPUBuffer[];
-}
-
-/**
- * Everything one pass over `rows` rows dispatches, bind groups and uniforms made once. `total` is the whole
- * batch's size (a micro-batch divides by it), `accumulate` adds gradients and loss to the previous pass's.
- */
-interface Plan {
-  uniforms: GPUBuffer;
-  forward: Dispatch[];
-  /** Loss for float targets (and mse, binary_cross_entropy). */
-  loss: Dispatch[];
-  /** Loss for class indices (cross_entropy only). */
-  lossIndices: Dispatch[];
-  backward: Dispatch[];
-  output: Dispatch[];
 }
 
 /**
@@ -598,7 +543,7 @@ export class Mlp {
         `mlp: one row of a ${widest}-wide layer needs ${4 * widest} bytes, but this device binds at most ${binding}`,
       );
     }
-    const byGrid = limits.maxComputeWorkgroupsPerDimension * TILE_ROWS;
+    const byGrid = limits.maxComputeWorkgroupsPerDimension * MATMUL_TILE.rows;
     const limit = Math.min(byBinding, byGrid, requested ?? Number.POSITIVE_INFINITY);
     return Math.max(1, limit);
   }
@@ -678,33 +623,8 @@ export class Mlp {
   private ensureBatch(rows: number): void {
     if (this.batch && this.batch.capacity >= rows) return;
     this.dropBatch();
-    const capacity = Math.min(roundUp(rows, TILE_ROWS), Math.max(rows, this.maxRows));
-    const S = GPUBufferUsage;
-    const owned: GPUBuffer[] = [];
-    const make = (label: string, floats: number, usage = S.STORAGE) => {
-      const b = this.engine.createBuffer(label, floats * 4, usage);
-      owned.push(b);
-      return b;
-    };
-    const L = this.layers.length;
-    const last = this.layers[L - 1];
-    const z = this.layers.map((l, j) => make(`z${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC));
-    this.batch = {
-      capacity,
-      x: make('x', capacity * this.layers[0].ldIn, S.STORAGE | S.COPY_DST | S.COPY_SRC),
-      y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST | S.COPY_SRC),
-      z,
-      a: this.layers.map((l, j) =>
-        l.act === 'identity' ? z[j] : make(`a${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC),
-      ),
-      dz: this.layers.map((l, j) => make(`dz${j}`, capacity * l.ldOut)),
-      da: this.layers.map((l, j) =>
-        l.act === 'softmax' && (j < L - 1 || this.loss === 'mse') ? make(`da${j}`, capacity * l.ldOut) : null,
-      ),
-      rowLoss: make('row-loss', capacity * 2),
-      probs: this.loss === 'mse' ? null : make('probs', capacity * last.ldOut, S.STORAGE | S.COPY_SRC),
-      owned,
-    };
+    const capacity = Math.min(roundUp(rows, MATMUL_TILE.rows), Math.max(rows, this.maxRows));
+    this.batch = allocateBatch(this.engine, this.layers, this.loss, capacity);
   }
 
   private dropBatch(): void {
@@ -724,169 +644,9 @@ export class Mlp {
       this.engine.releaseBuffer(old.uniforms);
       this.plans.delete(oldest);
     }
-    const plan = this.buildPlan(rows, total, accumulate, source);
+    const plan = buildPlan(this, this.layers, this.batch!, rows, total, accumulate, source);
     this.plans.set(key, plan);
     return plan;
-  }
-
-  private buildPlan(M: number, total: number, accumulate: boolean, source: GpuDataset | null): Plan {
-    const engine = this.engine;
-    const batch = this.batch!;
-    const L = this.layers.length;
-    const builder = new DispatchBuilder(engine);
-    const plan: Omit<Plan, 'uniforms'> = { forward: [], loss: [], lossIndices: [], backward: [], output: [] };
-    const range = (buffer: GPUBuffer, offsetFloats: number, floats: number): GPUBufferBinding => ({
-      buffer,
-      offset: offsetFloats * 4,
-      size: roundUp(floats, 4) * 4,
-    });
-    const weight = (l: Layer) => range(this.params, l.wOffset, l.ldOut * l.ldIn);
-    const bias = (l: Layer) => range(this.params, l.bOffset, l.ldOut);
-    const input = (j: number) => (j === 0 ? batch.x : batch.a[j - 1]);
-    const tiles = (rows: number, cols: number): [number, number] => [
-      Math.ceil(cols / TILE_COLS),
-      Math.ceil(rows / TILE_ROWS),
-    ];
-    const rowGrid = grid(engine, M, 64);
-    const { dummyRead, dummyWrite } = engine;
-    const first = this.layers[0];
-    const last = this.layers[L - 1];
-
-    // Gather: the batch's rows of a GPU-resident dataset into x and y.
-    if (source) {
-      const yWidth = source.yIndices ? 1 : last.out;
-      builder.add(
-        plan.forward,
-        'gather',
-        { BYTES: Number(source.bytes), Y_INDICES: Number(source.yIndices) },
-        [M, first.inp, first.ldIn, yWidth, source.yIndices ? 1 : last.ldOut, { f32: source.scale }],
-        [this.steps, source.order, source.x, source.y, batch.x, batch.y],
-        grid(engine, M * Math.max(first.ldIn, last.ldOut), 64),
-      );
-    }
-
-    // Forward: Z_j = F_{j-1} W_jᵀ + b_j with the activation fused, F_j = σ_j(Z_j); softmax as its own row kernel.
-    this.layers.forEach((l, j) => {
-      const fused = l.act === 'softmax' ? 0 : ACT_CODE[l.act];
-      builder.add(
-        plan.forward,
-        'matmul',
-        { FORM: 0, EPILOGUE: 2, ACT: fused },
-        [M, l.out, l.inp, l.ldIn / 4, l.ldIn / 4, l.ldOut / 4, M, l.out],
-        [input(j), weight(l), batch.z[j], bias(l), fused === 0 ? dummyWrite : batch.a[j]],
-        tiles(M, l.out),
-      );
-      if (l.act === 'softmax') {
-        builder.add(plan.forward, 'softmax', {}, [M, l.out, l.ldOut], [batch.z[j], batch.a[j]], rowGrid);
-      }
-    });
-
-    // Loss: δ_L = ∂ℓ/∂Z_L with the batch mean folded in, then (loss, accuracy) into the step's slot.
-    const mse = this.loss === 'mse';
-    const scale = this.loss === 'cross_entropy' ? 1 / total : 1 / (total * last.out);
-    const lastSoftmaxMse = mse && last.act === 'softmax';
-    const lossPass = (list: Dispatch[], code: number) => {
-      builder.add(
-        list,
-        'loss',
-        { LOSS: code, ACT: mse ? ACT_CODE[last.act] : 0 },
-        [M, last.out, last.ldOut, { f32: scale }],
-        [
-          mse ? batch.a[L - 1] : batch.z[L - 1],
-          batch.y,
-          mse ? batch.z[L - 1] : dummyRead,
-          lastSoftmaxMse ? batch.da[L - 1]! : batch.dz[L - 1],
-          batch.rowLoss,
-        ],
-        rowGrid,
-      );
-      if (lastSoftmaxMse) {
-        builder.add(
-          list,
-          'softmax_backward',
-          {},
-          [M, last.out, last.ldOut],
-          [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]],
-          rowGrid,
-        );
-      }
-      builder.add(
-        list,
-        'loss_reduce',
-        {},
-        [M, { f32: scale }, Number(accumulate), { f32: 1 / total }],
-        [this.steps, batch.rowLoss, this.losses],
-        [1, 1],
-      );
-    };
-    lossPass(plan.loss, mse ? 2 : this.loss === 'binary_cross_entropy' ? 3 : 0);
-    // Class indices read y as u32 (LOSS 1); which list runs is decided per call by the targets' type.
-    if (this.loss === 'cross_entropy') lossPass(plan.lossIndices, 1);
-
-    // Backward: ∇W_j = δ_jᵀ F_{j-1}, ∇b_j = Σ_rows δ_j, δ_{j-1} = σ'_{j-1}(Z_{j-1}) ⊙ (δ_j W_j) fused.
-    for (let j = L - 1; j >= 0; j--) {
-      const l = this.layers[j];
-      builder.add(
-        plan.backward,
-        'matmul',
-        { FORM: 2, EPILOGUE: accumulate ? 1 : 0, ACT: 0 },
-        [l.out, l.inp, M, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, M],
-        [batch.dz[j], input(j), range(this.grads, l.wOffset, l.ldOut * l.ldIn), dummyRead, dummyWrite],
-        tiles(l.out, l.inp),
-      );
-      builder.add(
-        plan.backward,
-        'bias_grad',
-        {},
-        [M, l.ldOut / 4, Number(accumulate)],
-        [batch.dz[j], range(this.grads, l.bOffset, l.ldOut)],
-        [l.ldOut / 4, 1],
-      );
-      if (j === 0) continue;
-      const prev = this.layers[j - 1];
-      const softmax = prev.act === 'softmax';
-      const act = softmax ? 0 : ACT_CODE[prev.act];
-      builder.add(
-        plan.backward,
-        'matmul',
-        { FORM: 1, EPILOGUE: act === 0 ? 0 : 3, ACT: act },
-        [M, l.inp, l.out, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, l.ldOut],
-        [
-          batch.dz[j],
-          weight(l),
-          softmax ? batch.da[j - 1]! : batch.dz[j - 1],
-          act === 0 ? dummyRead : batch.z[j - 1],
-          dummyWrite,
-        ],
-        tiles(M, l.inp),
-      );
-      if (softmax) {
-        builder.add(
-          plan.backward,
-          'softmax_backward',
-          {},
-          [M, prev.out, prev.ldOut],
-          [batch.a[j - 1], batch.da[j - 1]!, batch.dz[j - 1]],
-          rowGrid,
-        );
-      }
-    }
-
-    // Predictions: the probabilities the fused losses imply.
-    if (this.loss === 'cross_entropy') {
-      builder.add(plan.output, 'softmax', {}, [M, last.out, last.ldOut], [batch.z[L - 1], batch.probs!], rowGrid);
-    } else if (this.loss === 'binary_cross_entropy') {
-      builder.add(
-        plan.output,
-        'activation',
-        { ACT: ACT_CODE.sigmoid },
-        [M, last.out, last.ldOut / 4],
-        [batch.z[L - 1], dummyRead, batch.probs!],
-        grid(engine, M * (last.ldOut / 4), 64),
-        'forward',
-      );
-    }
-    return { ...plan, uniforms: builder.build('plan-uniforms') };
   }
 }
 
