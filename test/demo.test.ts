@@ -169,6 +169,25 @@ describe('the demo page', () => {
     await page.close();
   });
 
+  it('splits a batch larger than one GPU pass and still learns', async () => {
+    const { page, errors } = await open(browser);
+    await expectReady(page);
+    await choose(page, '#dataset', 'moons');
+    await choose(page, '#pass-rows', '256');
+    await setValue(page, '#batch', '16'); // 65,536 rows asked: every step uses the whole training set
+    await setValue(page, '#epochs', '25');
+    expect(await page.$eval('#batch-note', (el) => el.textContent)).toMatch(
+      /\d+ GPU passes per step, gradients summed/,
+    );
+    await page.click('#start');
+    await waitForState(page, 'done', 90_000);
+    const log = await epochLog(page);
+    expect(log).toHaveLength(25);
+    expect(log[24].loss).toBeLessThan(log[0].loss);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('trains on a few hundred MNIST digits and reads a drawn digit', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);

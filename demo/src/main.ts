@@ -44,6 +44,7 @@ const ui = {
   schedule: $<HTMLSelectElement>('schedule'),
   warmup: $<HTMLInputElement>('warmup'),
   batch: $<HTMLInputElement>('batch'),
+  passRows: $<HTMLSelectElement>('pass-rows'),
   epochs: $<HTMLInputElement>('epochs'),
   seed: $<HTMLInputElement>('seed'),
   start: $<HTMLButtonElement>('start'),
@@ -192,6 +193,7 @@ function readConfig(d: DemoData): RunConfig {
     optimizer,
     schedule,
     batchSize: batch,
+    microBatchSize: Number(ui.passRows.value) || undefined,
     epochs,
     seed: Math.max(0, Math.round(Number(ui.seed.value)) || 0),
   };
@@ -382,7 +384,7 @@ ui.pause.addEventListener('click', () => {
 });
 ui.reset.addEventListener('click', () => void rebuild());
 
-for (const el of [ui.rows, ui.noise, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.epochs, ui.seed]) {
+for (const el of [ui.rows, ui.noise, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.epochs, ui.seed, ui.passRows]) {
   el.addEventListener('change', settingsChanged);
 }
 ui.loss.addEventListener('change', settingsChanged);

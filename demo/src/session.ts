@@ -19,6 +19,8 @@ export interface RunConfig {
   optimizer: OptimizerOptions;
   schedule: ScheduleOptions;
   batchSize: number;
+  /** Most rows per GPU pass (the model's microBatchSize); the device's limit when undefined. */
+  microBatchSize?: number;
   epochs: number;
   seed: number;
 }
@@ -62,9 +64,9 @@ export class Session {
     readonly config: RunConfig,
     private readonly events: SessionEvents,
   ) {
-    const { data, sizes, activations, loss, seed, batchSize } = config;
+    const { data, sizes, activations, loss, seed, batchSize, microBatchSize } = config;
     const shape = { sizes, activations, loss, seed, batchSize: Math.min(batchSize, data.train.n) };
-    this.model = engine.mlp(shape);
+    this.model = engine.mlp({ ...shape, microBatchSize });
     this.viewer = engine.mlp({ ...shape, batchSize: 256 });
     this.stepsPerEpoch = Math.ceil(data.train.n / config.batchSize);
     const targets = (ds: DemoData['train']): Fit => ({
