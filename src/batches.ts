@@ -43,16 +43,31 @@ export class GpuDataset {
     this.x = engine.createBuffer('dataset-x', xBytes, S.STORAGE | S.COPY_DST);
     this.y = engine.createBuffer('dataset-y', data.y.length * 4, S.STORAGE | S.COPY_DST);
     this.order = engine.createBuffer('dataset-order', n * 4, S.STORAGE | S.COPY_DST);
+    this.write(data);
+    this.setOrder(identity(n));
+  }
+
+  /** Whether `data` has this dataset's shape and types, so its buffers can take it. */
+  fits(data: TrainingData, n: number): boolean {
+    return (
+      n === this.n &&
+      (data.inputScale ?? 1) === this.scale &&
+      data.x instanceof Uint8Array === this.bytes &&
+      data.y instanceof Uint32Array === this.yIndices
+    );
+  }
+
+  /** Uploads the values of `data` (same shape) into this dataset's buffers. */
+  write(data: TrainingData): void {
     if (this.bytes) {
       // writeBuffer wants a multiple of 4 bytes; the tail of the last word is never read.
-      const padded = new Uint8Array(xBytes);
+      const padded = new Uint8Array(Math.ceil(data.x.length / 4) * 4);
       padded.set(data.x as Uint8Array);
-      engine.write(this.x, 0, padded);
+      this.engine.write(this.x, 0, padded);
     } else {
-      engine.write(this.x, 0, data.x);
+      this.engine.write(this.x, 0, data.x);
     }
-    engine.write(this.y, 0, data.y);
-    this.setOrder(identity(n));
+    this.engine.write(this.y, 0, data.y);
   }
 
   /**

@@ -335,7 +335,7 @@ export class Mlp {
   }
 
   /**
-   * @internal The uploaded copy of a dataset (made once per x array, then reused). Small data is checked for
+   * @internal The GPU copy of a dataset (buffers made once per x array, values uploaded on every call). Small data is checked for
    * NaN and ±Inf on the CPU before upload; large data on the GPU after it, and released again if bad.
    */
   async dataset(data: TrainingData, what: string): Promise<GpuDataset> {
@@ -343,16 +343,12 @@ export class Mlp {
     const last = this.layers[this.layers.length - 1];
     const big = (data?.x?.length ?? 0) + (data?.y?.length ?? 0) > GPU_CHECK_VALUES;
     const n = validateData(data, first.inp, last.out, this.loss === 'cross_entropy', what, !big);
+    // Buffers are reused for the same array, but its values are uploaded on every call: the caller may have
+    // changed them in place since.
     const cached = this.datasets.get(data.x);
-    if (
-      cached &&
-      cached.n === n &&
-      cached.scale === (data.inputScale ?? 1) &&
-      cached.yIndices === data.y instanceof Uint32Array
-    ) {
-      // Targets may differ for the same inputs: always refresh them (cheap next to x).
-      this.engine.write(cached.y, 0, data.y);
-      if (big) await this.rejectNonFinite(cached, n, what);
+    if (cached?.fits(data, n)) {
+      cached.write(data);
+      if (big) await this.rejectNonFinite(cached, n, what, data.x);
       return cached;
     }
     if (cached) {
@@ -361,17 +357,18 @@ export class Mlp {
       this.datasets.delete(data.x);
     }
     const ds = new GpuDataset(this.engine, n, first.inp, last.out, data);
-    if (big) await this.rejectNonFinite(ds, n, what);
+    if (big) await this.rejectNonFinite(ds, n, what, data.x);
     this.datasets.set(data.x, ds);
     this.liveDatasets.add(ds);
     return ds;
   }
 
-  private async rejectNonFinite(ds: GpuDataset, n: number, what: string): Promise<void> {
+  private async rejectNonFinite(ds: GpuDataset, n: number, what: string, key: object): Promise<void> {
     const bad = await ds.findNonFinite();
     if (!bad) return;
     ds.release();
     this.liveDatasets.delete(ds);
+    this.datasets.delete(key);
     const width = bad.array === 'x' ? ds.inputs : ds.outputs;
     throw new RangeError(
       `${what}: ${bad.array} must be finite, found NaN or Infinity at row ${Math.floor(bad.index / width)} ` +

@@ -301,6 +301,20 @@ describe('fit behaviour', () => {
     split.dispose();
   });
 
+  it('sees values changed in place between calls (uploads are per call, buffers are reused)', async () => {
+    const model = engine.mlp({ ...spec, seed: 6 });
+    const xs = bx.slice();
+    const before = await model.evaluate(xs, by);
+    const buffers = engine.memory().buffers;
+    xs.fill(0);
+    const after = await model.evaluate(xs, by);
+    expect(engine.memory().buffers).toBe(buffers);
+    expect(after.loss).not.toBeCloseTo(before.loss, 3);
+    const ref = await model.lossAndGradients(xs, by);
+    expectClose([after.loss], [ref.loss], { atol: 1e-6, rtol: 1e-5 }, 'loss on the new values');
+    model.dispose();
+  });
+
   it('evaluate gives the mean loss and accuracy of the reference over batches', async () => {
     const model = engine.mlp({ ...spec, seed: 6 });
     const params = toRefLayers(await model.getParameters());
