@@ -158,22 +158,9 @@ export function validateData(
   if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
     throw new TypeError(`${what}: x must be a Float32Array or Uint8Array [n, ${inputs}], got ${describe(x)}`);
   }
-  if (x.length === 0 || x.length % inputs !== 0) {
-    throw new RangeError(
-      `${what}: x must hold n x ${inputs} values (n >= 1) for a ${inputs}-input model, got ${x.length}`,
-    );
-  }
-  const n = x.length / inputs;
+  const n = validateInputs(x, inputs, what, checkFinite);
   if (data.inputScale !== undefined && !(typeof data.inputScale === 'number' && Number.isFinite(data.inputScale))) {
     throw new TypeError(`${what}: inputScale must be a finite number, got ${describe(data.inputScale)}`);
-  }
-  if (x instanceof Float32Array && checkFinite) {
-    const bad = firstNonFinite(x);
-    if (bad >= 0) {
-      throw new RangeError(
-        `${what}: x must be finite, got ${x[bad]} at row ${Math.floor(bad / inputs)}, column ${bad % inputs}`,
-      );
-    }
   }
   if (y instanceof Uint32Array) {
     if (!indicesAllowed) throw new TypeError(`${what}: class indices (Uint32Array) need the cross_entropy loss`);
@@ -198,7 +185,29 @@ export function validateData(
   return n;
 }
 
-function firstNonFinite(a: Float32Array): number {
+/**
+ * Checks inputs x [n, inputs]: a whole number n >= 1 of rows and, for floats when asked, only finite values.
+ * Returns n.
+ */
+export function validateInputs(x: Float32Array | Uint8Array, inputs: number, what: string, checkFinite = true): number {
+  if (x.length === 0 || x.length % inputs !== 0) {
+    throw new RangeError(
+      `${what}: x must hold n x ${inputs} values (n >= 1) for a ${inputs}-input model, got ${x.length}`,
+    );
+  }
+  if (x instanceof Float32Array && checkFinite) {
+    const bad = firstNonFinite(x);
+    if (bad >= 0) {
+      throw new RangeError(
+        `${what}: x must be finite, got ${x[bad]} at row ${Math.floor(bad / inputs)}, column ${bad % inputs}`,
+      );
+    }
+  }
+  return x.length / inputs;
+}
+
+/** Index of the first NaN or ±Infinity in `a`, or -1. */
+export function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) {
     // x - x is NaN exactly for NaN and ±Infinity: one subtraction instead of isFinite's call.
     if (a[i] - a[i] !== 0) return i;

@@ -1,4 +1,4 @@
-import { GpuDataset, identity, type TrainingData, validateData } from './batches.js';
+import { firstNonFinite, GpuDataset, identity, type TrainingData, validateData, validateInputs } from './batches.js';
 import type { Engine, ReadRange } from './engine.js';
 import { describe } from './errors.js';
 import { encodeModel, type OptimizerSnapshot } from './model-file.js';
@@ -494,7 +494,7 @@ export class Mlp {
         ['weight', weight],
         ['bias', bias],
       ] as const) {
-        const bad = a.findIndex((v) => !Number.isFinite(v));
+        const bad = firstNonFinite(a);
         if (bad >= 0) throw new RangeError(`${what}: layer ${l} ${name}[${bad}] is ${a[bad]}, not finite`);
       }
       for (let o = 0; o < layer.out; o++) {
@@ -557,17 +557,7 @@ export class Mlp {
     const first = this.layers[0];
     const last = this.layers[this.layers.length - 1];
     if (!(x instanceof Float32Array)) throw new TypeError(`${what}: x must be a Float32Array, got ${describe(x)}`);
-    if (y === null) {
-      if (x.length === 0 || x.length % first.inp !== 0) {
-        throw new RangeError(
-          `${what}: x must hold b x ${first.inp} values (b >= 1) for a ${first.inp}-input model, got ${x.length}`,
-        );
-      }
-      for (let i = 0; i < x.length; i++) {
-        if (x[i] - x[i] !== 0) throw new RangeError(`${what}: x must be finite, got ${x[i]} at index ${i}`);
-      }
-      return x.length / first.inp;
-    }
+    if (y === null) return validateInputs(x, first.inp, what);
     return validateData({ x, y }, first.inp, last.out, this.loss === 'cross_entropy', what);
   }
 

@@ -1,4 +1,4 @@
-import { identity, type TrainingData, withReplacement } from './batches.js';
+import { firstNonFinite, identity, type TrainingData, withReplacement } from './batches.js';
 import { DeviceLostError } from './engine.js';
 import { describe } from './errors.js';
 import { type Checkpoint, LOSS_SLOTS, type Mlp, STEP_SLOTS } from './model.js';
@@ -176,7 +176,7 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
           if (!pending) return;
           const c = await pending;
           pending = null;
-          if (c.params.every((p) => finite(p.weight) && finite(p.bias))) good = c;
+          if (c.params.every((p) => firstNonFinite(p.weight) < 0 && firstNonFinite(p.bias) < 0)) good = c;
         };
         while (step < totalSteps) {
           if (options.signal?.aborted) {
@@ -269,11 +269,6 @@ export async function fitModel(model: Mlp, data: TrainingData, options: FitOptio
     await options.onEpoch?.(info);
     epochStart = performance.now();
   }
-}
-
-function finite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
-  return true;
 }
 
 interface Resolved {
