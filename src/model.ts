@@ -271,21 +271,27 @@ export class Mlp {
    */
   async evaluate(x: Float32Array | Uint8Array, y: Targets, options: { inputScale?: number; batchSize?: number } = {}) {
     this.check('evaluate');
-    const data: TrainingData = { x, y, inputScale: options.inputScale };
-    const ds = await this.dataset(data, 'evaluate');
     const batchSize = options.batchSize ?? this.maxRows;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`evaluate: batchSize must be an integer >= 1, got ${describe(batchSize)}`);
     }
+    const ds = await this.dataset({ x, y, inputScale: options.inputScale }, 'evaluate');
     const rows = Math.min(batchSize, this.maxRows);
-    let slot = 0;
-    const encoder = this.engine.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
     ds.setOrder(identity(ds.n));
     const words = new DataView(this.stepData);
+    // Passes share one submit up to the number of per-step slots; more passes take more submits.
+    let encoder = this.engine.device.createCommandEncoder();
+    let pass = encoder.beginComputePass();
+    let slot = 0;
     for (let start = 0; start < ds.n; start += rows, slot++) {
-      if (slot === STEP_SLOTS)
-        throw new RangeError(`evaluate: ${ds.n} rows need more than ${STEP_SLOTS} passes; raise batchSize`);
+      if (slot === STEP_SLOTS) {
+        pass.end();
+        this.flushSteps(slot);
+        this.engine.device.queue.submit([encoder.finish()]);
+        encoder = this.engine.device.createCommandEncoder();
+        pass = encoder.beginComputePass();
+        slot = 0;
+      }
       const n = Math.min(rows, ds.n - start);
       this.ensureBatch(n);
       const plan = this.plan(n, ds.n, start > 0, ds);
@@ -294,7 +300,7 @@ export class Mlp {
       record(pass, ds.yIndices ? plan.lossIndices : plan.loss, slot);
     }
     pass.end();
-    this.engine.write(this.steps, 0, new Uint8Array(this.stepData, 0, slot * SLOT_BYTES));
+    this.flushSteps(slot);
     const [out] = await this.readBack(encoder, [{ buffer: this.losses, offset: 0, size: 8 }]);
     return { loss: out[0], accuracy: out[1] };
   }

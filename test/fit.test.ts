@@ -322,7 +322,7 @@ describe('fit behaviour', () => {
     const p = predict(spec, params, bx, big);
     let hits = 0;
     for (let i = 0; i < big; i++) hits += Number((p[2 * i + 1] > p[2 * i] ? 1 : 0) === by[i]);
-    for (const batchSize of [big, 64, 7]) {
+    for (const batchSize of [big, 64, 7, 1]) {
       const e = await model.evaluate(bx, by, { batchSize });
       expectClose([e.loss], [ref.loss], { atol: 1e-5, rtol: 1e-5 }, `loss (batch ${batchSize})`);
       expect(e.accuracy).toBeCloseTo(hits / big, 5);
