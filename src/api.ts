@@ -3,6 +3,7 @@ export type { TrainingData } from './batches.js';
 export * from './data/csv.js';
 export * from './data/dataset.js';
 export * from './data/synthetic.js';
+export type { MatmulChoice, MatmulTimings } from './autotune.js';
 export { type AdapterDescription, DeviceLostError, Engine, type EngineOptions, type MemoryReport } from './engine.js';
 export { Mlp } from './model.js';
 export { ShaderError } from './pipelines.js';

@@ -1,6 +1,8 @@
+import { defaultMatmul, type MatmulChoice, type MatmulTimings, timeMatmul } from './autotune.js';
 import { type Checkpoint, Mlp } from './model.js';
 import { loadModel } from './model-file.js';
 import { Pipelines, SLOT_BYTES } from './pipelines.js';
+import { MATMUL_VARIANTS, type MatmulVariant } from './plan.js';
 import type { MlpOptions } from './types.js';
 
 /** How to get a device: pass one you own, or an adapter, or let the engine ask the GPU object for one. */
@@ -8,6 +10,12 @@ export interface EngineOptions {
   adapter?: GPUAdapter;
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
+  /**
+   * The matmul kernel: 'regular' (8x8 blocks per invocation, for GPUs), 'wide' (16x16, for CPU implementations
+   * of WebGPU such as SwiftShader), 'auto' (default: by the kind of adapter) or 'timed' (time both on the
+   * adapter once, keep the faster). See MatmulChoice.
+   */
+  matmul?: MatmulChoice;
 }
 
 /** What the engine runs on, for logs and benchmark tables. */
@@ -16,6 +24,8 @@ export interface AdapterDescription {
   architecture: string;
   device: string;
   description: string;
+  /** The adapter is a fallback (software) implementation, as the adapter itself reports. */
+  fallback: boolean;
 }
 
 /** Live GPU memory owned by an engine and its models. */
@@ -65,6 +75,10 @@ export class Engine {
   /** @internal Small buffers bound where a kernel's binding is unused (a binding cannot be left empty). */
   dummyRead!: GPUBuffer;
   /** @internal */ dummyWrite!: GPUBuffer;
+  /** The matmul kernel every model of this engine uses (EngineOptions.matmul). */
+  matmul: MatmulVariant = MATMUL_VARIANTS.regular;
+  /** With matmul 'timed': milliseconds per variant from the timing that chose (perhaps by an earlier engine). */
+  matmulTimings: MatmulTimings | null = null;
   private readonly live = new Map<GPUBuffer, number>();
   private staging: GPUBuffer[] = [];
   private readonly models = new Set<Mlp>();
@@ -263,6 +277,11 @@ export async function createEngineFrom(
   options: EngineOptions = {},
   onDestroy?: () => void,
 ): Promise<Engine> {
+  const choice = options.matmul ?? 'auto';
+  if (choice !== 'auto' && choice !== 'timed' && !Object.hasOwn(MATMUL_VARIANTS, choice)) {
+    const names = ['auto', 'timed', ...Object.keys(MATMUL_VARIANTS)].map((k) => `'${k}'`).join(', ');
+    throw new TypeError(`createEngine: matmul must be one of ${names}; got ${JSON.stringify(choice)}`);
+  }
   const request = async (adapter?: GPUAdapter) => {
     if (!adapter) {
       if (!gpu) throw new Error('webgrad: WebGPU is not available here (no navigator.gpu)');
@@ -284,12 +303,20 @@ export async function createEngineFrom(
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
+    fallback: Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
   };
   // An adapter gives one device: after a loss, a new adapter is requested (possible with a GPU object).
   const source: DeviceSource = options.device ? null : gpu ? () => request() : null;
   const engine = new Engine(device, description, source, onDestroy);
   try {
     await engine.pipelines.compileAll();
+    if (choice === 'timed') {
+      const { variant, timings } = await timeMatmul(engine);
+      engine.matmul = variant;
+      engine.matmulTimings = timings;
+    } else {
+      engine.matmul = choice === 'auto' ? defaultMatmul(description) : MATMUL_VARIANTS[choice];
+    }
   } catch (error) {
     engine.destroy();
     throw error;

@@ -3,7 +3,7 @@ import type { Engine, ReadRange } from './engine.js';
 import { describe } from './errors.js';
 import { encodeModel, type OptimizerSnapshot } from './model-file.js';
 import { Optimizer } from './optimizers.js';
-import { allocateBatch, type Batch, buildPlan, type Layer, MATMUL_TILE, type Plan } from './plan.js';
+import { allocateBatch, type Batch, buildPlan, type Layer, type Plan } from './plan.js';
 import { SLOT_BYTES } from './pipelines.js';
 import { Random } from './random.js';
 import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
@@ -18,8 +18,6 @@ import {
   type OptimizerOptions,
   type Targets,
 } from './types.js';
-
-export { MATMUL_TILE } from './plan.js';
 
 /** Floats per storage-offset alignment step (256 bytes, which every device accepts). */
 const ALIGN = SLOT_BYTES / 4;
@@ -546,7 +544,7 @@ export class Mlp {
         `mlp: one row of a ${widest}-wide layer needs ${4 * widest} bytes, but this device binds at most ${binding}`,
       );
     }
-    const byGrid = limits.maxComputeWorkgroupsPerDimension * MATMUL_TILE.rows;
+    const byGrid = limits.maxComputeWorkgroupsPerDimension * this.engine.matmul.rows;
     const limit = Math.min(byBinding, byGrid, requested ?? Number.POSITIVE_INFINITY);
     return Math.max(1, limit);
   }
@@ -616,7 +614,7 @@ export class Mlp {
   private ensureBatch(rows: number): void {
     if (this.batch && this.batch.capacity >= rows) return;
     this.dropBatch();
-    const capacity = Math.min(roundUp(rows, MATMUL_TILE.rows), Math.max(rows, this.maxRows));
+    const capacity = Math.min(roundUp(rows, this.engine.matmul.rows), Math.max(rows, this.maxRows));
     this.batch = allocateBatch(this.engine, this.layers, this.loss, capacity);
   }
 

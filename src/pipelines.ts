@@ -15,6 +15,10 @@ interface KernelDef {
 /** Every kernel webgrad runs. One .wgsl file each, in shaders/; their header comments give shapes and layout. */
 export const KERNELS = {
   matmul: { modules: ['activations', 'matmul'], bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'] },
+  matmul_wide: {
+    modules: ['activations', 'matmul_wide'],
+    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
+  },
   activation: { modules: ['activations', 'activation'], bindings: ['uniform', 'read', 'read', 'write'] },
   softmax: { modules: ['softmax'], bindings: ['uniform', 'read', 'write'] },
   softmax_backward: { modules: ['softmax_backward'], bindings: ['uniform', 'read', 'read', 'write'] },

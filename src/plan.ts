@@ -21,11 +21,24 @@ export const ACT_CODE: Record<Activation, number> = {
   softmax: 9,
 };
 
-/** Matmul tile per workgroup (shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns). */
-const TILE_ROWS = 64;
-const TILE_COLS = 64;
-/** The rows and columns of C one matmul workgroup covers, for code that dispatches the kernel directly. */
-export const MATMUL_TILE = { rows: TILE_ROWS, cols: TILE_COLS };
+/**
+ * The matmul kernels: the same products and epilogues, blocked differently. One workgroup of either covers
+ * `rows` x `cols` of C. An engine uses one of them, chosen for its adapter by src/autotune.ts.
+ */
+export const MATMUL_VARIANTS = {
+  /** shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns each. */
+  regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64 },
+  /** shaders/matmul_wide.wgsl: 8x8 invocations of 16 rows x 16 columns each, for CPU implementations. */
+  wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
+} as const;
+
+export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[MatmulVariantName];
+
+/** Workgroups of a matmul variant that cover C [rows, cols], as [x (columns), y (rows)]. */
+export function matmulGroups(variant: MatmulVariant, rows: number, cols: number): [number, number] {
+  return [Math.ceil(cols / variant.cols), Math.ceil(rows / variant.rows)];
+}
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -133,10 +146,8 @@ export function buildPlan(
   const weight = (l: Layer) => range(model.params, l.wOffset, l.ldOut * l.ldIn);
   const bias = (l: Layer) => range(model.params, l.bOffset, l.ldOut);
   const input = (j: number) => (j === 0 ? batch.x : batch.a[j - 1]);
-  const tiles = (rows: number, cols: number): [number, number] => [
-    Math.ceil(cols / MATMUL_TILE.cols),
-    Math.ceil(rows / MATMUL_TILE.rows),
-  ];
+  const matmul = engine.matmul;
+  const tiles = (rows: number, cols: number) => matmulGroups(matmul, rows, cols);
   const rowGrid = grid(engine, M, 64);
   const { dummyRead, dummyWrite } = engine;
   const first = layers[0];
@@ -160,7 +171,7 @@ export function buildPlan(
     const fused = l.act === 'softmax' ? 0 : ACT_CODE[l.act];
     builder.add(
       plan.forward,
-      'matmul',
+      matmul.kernel,
       { FORM: 0, EPILOGUE: 2, ACT: fused },
       [M, l.out, l.inp, l.ldIn / 4, l.ldIn / 4, l.ldOut / 4, M, l.out],
       [input(j), weight(l), batch.z[j], bias(l), fused === 0 ? dummyWrite : batch.a[j]],
@@ -218,7 +229,7 @@ export function buildPlan(
     const l = layers[j];
     builder.add(
       plan.backward,
-      'matmul',
+      matmul.kernel,
       { FORM: 2, EPILOGUE: accumulate ? 1 : 0, ACT: 0 },
       [l.out, l.inp, M, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, M],
       [batch.dz[j], input(j), range(model.grads, l.wOffset, l.ldOut * l.ldIn), dummyRead, dummyWrite],
@@ -238,7 +249,7 @@ export function buildPlan(
     const act = softmax ? 0 : ACT_CODE[prev.act];
     builder.add(
       plan.backward,
-      'matmul',
+      matmul.kernel,
       { FORM: 1, EPILOGUE: act === 0 ? 0 : 3, ACT: act },
       [M, l.inp, l.out, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, l.ldOut],
       [

@@ -1,13 +1,19 @@
 import { afterAll } from 'vitest';
+import type { MatmulChoice } from '../src/autotune.js';
 import type { Engine } from '../src/engine.js';
 import { createEngine } from '../src/node.js';
 
 /**
  * One engine per test file, on the best adapter (SwiftShader on machines without a GPU). No adapter is a
  * failure, never a skip: a green run means the GPU code ran.
+ *
+ * Files use the 'regular' matmul kernel unless they ask otherwise. 'auto' picks 'wide' on SwiftShader, whose
+ * pipelines take seconds each to compile there; it is covered by the kernel tests (both kernels, every form
+ * and epilogue), test/autotune.test.ts (both kernels train to the same parameters) and the CLI, demo and
+ * browser tests, which run with the defaults.
  */
-export async function useEngine(): Promise<Engine> {
-  const engine = await createEngine();
+export async function useEngine(matmul: MatmulChoice = 'regular'): Promise<Engine> {
+  const engine = await createEngine({ matmul });
   afterAll(() => engine.destroy());
   return engine;
 }

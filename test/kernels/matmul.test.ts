@@ -1,9 +1,11 @@
-// shaders/matmul.wgsl in its three forms and four epilogues against float64 products, on shapes that are not
-// multiples of 4 or of the 64x64 tile. Tolerance: f32 accumulation over K terms of size <= 1.
+// shaders/matmul.wgsl and shaders/matmul_wide.wgsl in their three forms and four epilogues against float64
+// products, on shapes that are not multiples of 4 or of either tile (64x64, 128x128), including the narrow
+// shapes where invocations step along rows. Tolerance: f32 accumulation over K terms of size <= 1.
 import { describe, expect, it } from 'vitest';
 import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { useEngine } from '../gpu.js';
+import { MATMUL_VARIANTS } from '../../src/plan.js';
 import { pad, roundUp, runKernel, unpad } from './harness.js';
 
 const engine = await useEngine();
@@ -15,8 +17,10 @@ const SHAPES: [number, number, number][] = [
   [7, 257, 33],
   [1000, 3, 5],
   [70, 130, 1],
+  [200, 40, 9],
+  [131, 259, 6],
 ];
-const groups = (M: number, N: number): [number, number] => [Math.ceil(N / 64), Math.ceil(M / 64)];
+const CASES = Object.values(MATMUL_VARIANTS).flatMap((v) => SHAPES.map(([M, N, K]) => [v.kernel, M, N, K] as const));
 
 /** C[m, n] = Σ_k A(m, k) B(k, n) in float64. */
 function product(
@@ -47,7 +51,12 @@ function expectLayout(c: Float32Array, M: number, N: number, ld: number, rows: n
   }
 }
 
-describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
+describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
+  const variant = kernel === 'matmul' ? MATMUL_VARIANTS.regular : MATMUL_VARIANTS.wide;
+  const groups = (rows: number, cols: number): [number, number] => [
+    Math.ceil(cols / variant.cols),
+    Math.ceil(rows / variant.rows),
+  ];
   const x = randomArray(M * K, 1);
   const w = randomArray(N * K, 2);
   const bias = randomArray(N, 3);
@@ -61,7 +70,7 @@ describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
     const stale = new Float32Array((M + extra) * ldk).fill(9);
     stale.set(xs);
     const c0 = new Float32Array((M + extra) * ldn).fill(sentinel);
-    const [, , z, , a] = await runKernel(engine, 'matmul', {
+    const [, , z, , a] = await runKernel(engine, kernel, {
       constants: { FORM: 0, EPILOGUE: 2, ACT: 5 },
       dims: [M, N, K, ldk / 4, ldk / 4, ldn / 4, M, N],
       buffers: [stale, pad(w, N, K, ldk), c0, pad(bias, 1, N, ldn), c0.slice()],
@@ -91,7 +100,7 @@ describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
     const wt = randomArray(K * N, 5);
     const zprev = randomArray(M * N, 6, 2);
     const c0 = new Float32Array((M + extra) * ldn).fill(sentinel);
-    const [, , dx] = await runKernel(engine, 'matmul', {
+    const [, , dx] = await runKernel(engine, kernel, {
       constants: { FORM: 1, EPILOGUE: 3, ACT: 4 },
       dims: [M, N, K, ldk / 4, ldn / 4, ldn / 4, M, ldk],
       buffers: [pad(d, M, K, ldk), pad(wt, K, N, ldn), c0, pad(zprev, M, N, ldn), 4],
@@ -125,7 +134,7 @@ describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
       (k, n) => xs[k * N + n],
     );
     const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
-    const [, , dw] = await runKernel(engine, 'matmul', {
+    const [, , dw] = await runKernel(engine, kernel, {
       constants: { FORM: 2, EPILOGUE: 0, ACT: 0 },
       dims,
       buffers: [dstale, xstale, new Float32Array(M * ldn), 4, 4],
@@ -134,7 +143,7 @@ describe.each(SHAPES)('matmul M=%i N=%i K=%i', (M, N, K) => {
     expectClose(unpad(dw, M, N, ldn), ref, tol(K), 'dW');
     expectLayout(dw, M, N, ldn, M, sentinel, 'dW');
     const prior = pad(randomArray(M * N, 9), M, N, ldn);
-    const [, , acc] = await runKernel(engine, 'matmul', {
+    const [, , acc] = await runKernel(engine, kernel, {
       constants: { FORM: 2, EPILOGUE: 1, ACT: 0 },
       dims,
       buffers: [dstale, xstale, prior, 4, 4],

@@ -1,0 +1,109 @@
+import type { AdapterDescription, Engine } from './engine.js';
+import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName, matmulGroups } from './plan.js';
+import { type Dispatch, DispatchBuilder, record } from './scheduler.js';
+
+/**
+ * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different blockings (see the
+ * headers of shaders/matmul.wgsl and shaders/matmul_wide.wgsl):
+ * - 'auto' (default): 'wide' on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP),
+ *   'regular' elsewhere. Costs nothing at startup.
+ * - 'timed': times both variants on the adapter, once per adapter for the life of the page or process, and
+ *   keeps the faster. For adapters the rule above may misjudge; on a CPU adapter it takes seconds, mostly
+ *   compiling the kernels.
+ * - 'regular' or 'wide': that variant.
+ */
+export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
+
+/** Milliseconds per timed round (the three training products, 256 x 256 x 256), for each variant tried. */
+export type MatmulTimings = Partial<Record<MatmulVariantName, number>>;
+
+// Names that software (CPU) implementations of Vulkan, D3D12 and Metal report through WebGPU adapters.
+const CPU_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render driver|software/i;
+
+/** True for an adapter that runs shaders on the CPU: the spec's fallback adapter, or a known software driver. */
+export function runsOnCpu(adapter: AdapterDescription): boolean {
+  const { vendor, architecture, device, description, fallback } = adapter;
+  return fallback || CPU_ADAPTER.test([vendor, architecture, device, description].join(' '));
+}
+
+/** The variant 'auto' picks for an adapter. */
+export function defaultMatmul(adapter: AdapterDescription): MatmulVariant {
+  return runsOnCpu(adapter) ? MATMUL_VARIANTS.wide : MATMUL_VARIANTS.regular;
+}
+
+// One decision per adapter for the life of the page or process: engines made later on the same adapter (and
+// devices replaced after a loss) reuse it instead of timing again.
+const decided = new Map<string, { variant: MatmulVariantName; timings: MatmulTimings }>();
+
+const SIZE = 256;
+const ROUNDS = 3;
+
+/**
+ * Times each matmul variant on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one submit per
+ * round, and returns the fastest (the minimum over rounds, variants interleaved so both see the same load). A
+ * variant whose pipeline the driver rejects is skipped. Cached per adapter.
+ */
+export async function timeMatmul(engine: Engine): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
+  const { vendor, architecture, device, description } = engine.adapter;
+  const key = JSON.stringify([vendor, architecture, device, description]);
+  const known = decided.get(key);
+  if (known) return { variant: MATMUL_VARIANTS[known.variant], timings: known.timings };
+
+  const n = SIZE;
+  const S = GPUBufferUsage;
+  const a = engine.createBuffer('autotune-a', n * n * 4, S.STORAGE | S.COPY_DST);
+  const b = engine.createBuffer('autotune-b', n * n * 4, S.STORAGE | S.COPY_DST);
+  const c = engine.createBuffer('autotune-c', n * n * 4, S.STORAGE);
+  const values = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) / 16);
+  engine.write(a, 0, values);
+  engine.write(b, 0, values);
+  const lists = new Map<MatmulVariantName, Dispatch[]>();
+  const uniforms: GPUBuffer[] = [];
+  const gpu = engine.device;
+  try {
+    for (const variant of Object.values(MATMUL_VARIANTS)) {
+      gpu.pushErrorScope('internal');
+      gpu.pushErrorScope('validation');
+      const list: Dispatch[] = [];
+      const builder = new DispatchBuilder(engine);
+      for (const FORM of [0, 1, 2]) {
+        builder.add(
+          list,
+          variant.kernel,
+          { FORM, EPILOGUE: 0, ACT: 0 },
+          [n, n, n, n / 4, n / 4, n / 4, n, n],
+          [a, b, c, engine.dummyRead, engine.dummyWrite],
+          matmulGroups(variant, n, n),
+        );
+      }
+      uniforms.push(builder.build(`autotune-${variant.name}`));
+      const invalid = await gpu.popErrorScope();
+      const internal = await gpu.popErrorScope();
+      if (invalid || internal) continue;
+      lists.set(variant.name, list);
+    }
+    const timings: MatmulTimings = {};
+    // Round 0 warms up: on a CPU implementation it includes compiling the kernels to machine code.
+    for (let round = 0; round <= ROUNDS; round++) {
+      for (const [name, list] of lists) {
+        const encoder = gpu.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        record(pass, list, 0);
+        pass.end();
+        const t0 = performance.now();
+        gpu.queue.submit([encoder.finish()]);
+        await gpu.queue.onSubmittedWorkDone();
+        const ms = performance.now() - t0;
+        if (round > 0) timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
+      }
+    }
+    let best: MatmulVariantName = 'regular';
+    for (const [name, ms] of Object.entries(timings) as [MatmulVariantName, number][]) {
+      if (ms < (timings[best] ?? Number.POSITIVE_INFINITY)) best = name;
+    }
+    decided.set(key, { variant: best, timings });
+    return { variant: MATMUL_VARIANTS[best], timings };
+  } finally {
+    for (const buffer of [a, b, c, ...uniforms]) engine.releaseBuffer(buffer);
+  }
+}
