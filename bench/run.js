@@ -150,40 +150,58 @@ function printReport(adapter, results) {
       byCase.set(key, { ...byCase.get(key), [r.library]: r });
     }
     const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : fmt(r?.gflops));
+    const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
     printTable(
-      'Matmul, GFLOP/s (2·n³ / time; ms per matmul)',
-      ['   n form', 'tfjs-webgpu', 'ms', 'webgrad', 'ms', 'webgrad/tfjs'],
-      [...byCase].map(([key, { 'tfjs-webgpu': t, webgrad: w }]) => [
-        key.replace('ABt', 'A·Bᵀ').replace('AtB', 'Aᵀ·B').replace('AB', 'A·B'),
-        rate(t),
-        fmt(t?.msMedian),
-        rate(w),
-        fmt(w?.msMedian),
-        t?.gflops && w?.gflops ? `${(w.gflops / t.gflops).toFixed(2)}x` : '-',
-      ]),
+      `Matmul, GFLOP/s (2·n³ / time; ms per matmul). webgrad uses '${adapter.webgradMatmul}' on this adapter`,
+      ['   n form', 'tfjs-webgpu', 'ms', 'webgrad-regular', 'ms', 'webgrad-wide', 'ms', 'webgrad/tfjs'],
+      [...byCase].map(([key, cells]) => {
+        const t = cells['tfjs-webgpu'];
+        const r = cells['webgrad-regular'];
+        const w = cells['webgrad-wide'];
+        const best = cells[ours];
+        return [
+          key.replace('ABt', 'A·Bᵀ').replace('AtB', 'Aᵀ·B').replace('AB', 'A·B'),
+          rate(t),
+          fmt(t?.msMedian),
+          rate(r),
+          fmt(r?.msMedian),
+          rate(w),
+          fmt(w?.msMedian),
+          t?.gflops && best?.gflops ? `${(best.gflops / t.gflops).toFixed(2)}x` : '-',
+        ];
+      }),
     );
   }
 
   const tr = results.filter((r) => r.name.startsWith('train-'));
   if (tr.length) {
-    const libs = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad'];
+    const libs = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad-regular', 'webgrad-wide'];
+    const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
     const batches = [...new Set(tr.map((r) => r.batch))];
+    const find = (/** @type {number | undefined} */ b, /** @type {string} */ lib) =>
+      tr.find((x) => x.batch === b && x.library === lib);
+    const ratio = (/** @type {number | undefined} */ b, /** @type {string} */ peer) => {
+      const [w, p] = [find(b, ours)?.samplesPerSec, find(b, peer)?.samplesPerSec];
+      return w && p ? `${(w / p).toFixed(1)}x` : '-';
+    };
     printTable(
-      'Training step, MLP 784-256-256-10, SGD: samples/s (ms per step)',
-      ['batch', ...libs],
+      `Training step, MLP 784-256-256-10, SGD: samples/s (ms per step). webgrad uses '${adapter.webgradMatmul}' here`,
+      ['batch', ...libs, 'webgrad/tfjs-webgpu', 'webgrad/tfjs-wasm'],
       batches.map((b) => [
         String(b),
         ...libs.map((lib) => {
-          const r = tr.find((x) => x.batch === b && x.library === lib);
+          const r = find(b, lib);
           if (r?.error) return 'ERROR';
           return r?.samplesPerSec ? `${fmt(r.samplesPerSec)} (${fmt(r.msMedian)})` : '-';
         }),
+        ratio(b, 'tfjs-webgpu'),
+        ratio(b, 'tfjs-wasm'),
       ]),
     );
     const wasm = tr.find((r) => r.library === 'tfjs-wasm' && r.note);
     if (wasm) console.log(`tfjs-wasm: ${wasm.note}`);
-    const ours = tr.find((r) => r.library === 'webgrad' && r.note);
-    if (ours) console.log(`webgrad: ${ours.note}`);
+    const note = tr.find((r) => r.library === ours && r.note);
+    if (note) console.log(`webgrad: ${note.note}`);
   }
   const failed = results.filter((r) => r.error);
   for (const r of failed) console.log(`FAILED ${r.name} ${r.library} ${r.size ?? r.batch ?? ''}: ${r.error}`);

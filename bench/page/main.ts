@@ -4,9 +4,10 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BenchOptions, GpuTimer, MATMUL_FORMS, type MatmulForm, type Result } from './common.js';
-import { benchMatmulTf, benchMatmulWebgrad } from './matmul.js';
+import { benchMatmulTf, benchMatmulWebgrad, WEBGRAD_VARIANTS, type WebgradVariant } from './matmul.js';
 import { benchPeak, PEAK_CASES, type PeakCase } from './peak.js';
 import { benchTrainTf, benchTrainWebgrad, TRAIN_LIBRARIES, type TrainLibrary } from './train.js';
+import { defaultVariant } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
 setWasmPaths('/tfjs-wasm/');
@@ -27,7 +28,7 @@ export interface PageOptions extends BenchOptions {
 
 export type Case =
   | { part: 'peak'; which: PeakCase }
-  | { part: 'matmul'; library: 'tfjs-webgpu' | 'webgrad'; form: MatmulForm; size: number }
+  | { part: 'matmul'; library: 'tfjs-webgpu' | `webgrad-${WebgradVariant}`; form: MatmulForm; size: number }
   | { part: 'train'; library: TrainLibrary; batch: number };
 
 export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
@@ -50,7 +51,8 @@ export function listCases(o: PageOptions): Case[] {
   if (o.only.includes('matmul')) {
     for (const size of o.sizes) {
       for (const form of MATMUL_FORMS) {
-        for (const library of ['tfjs-webgpu', 'webgrad'] as const) cases.push({ part: 'matmul', library, form, size });
+        cases.push({ part: 'matmul', library: 'tfjs-webgpu', form, size });
+        for (const v of WEBGRAD_VARIANTS) cases.push({ part: 'matmul', library: `webgrad-${v}`, form, size });
       }
     }
   }
@@ -105,7 +107,7 @@ const LIMIT_KEYS = [
 
 /** Adapter identity, features and key limits, plus what shapes the measurements (timing method, isolation). */
 export async function adapterReport() {
-  const { adapter, timer } = await getGpu();
+  const { adapter, device, timer } = await getGpu();
   const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   return {
     vendor: info.vendor,
@@ -122,8 +124,12 @@ export async function adapterReport() {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
     tfjs: tf.version_core,
+    // The matmul kernel webgrad uses by default on this adapter: the 'webgrad' columns of the report.
+    webgradMatmul: await defaultVariant(device),
   };
 }
+
+const variantOf = (library: string) => library.slice('webgrad-'.length) as WebgradVariant;
 
 export async function runCase(c: Case, options: Partial<PageOptions> = {}): Promise<Result> {
   const o = resolveOptions(options);
@@ -133,10 +139,10 @@ export async function runCase(c: Case, options: Partial<PageOptions> = {}): Prom
   if (c.part === 'peak') r = await benchPeak(device, timer, c.which, o);
   else if (c.part === 'matmul') {
     r =
-      c.library === 'webgrad'
-        ? await benchMatmulWebgrad(device, c.form, c.size, o)
-        : await benchMatmulTf(c.form, c.size, o);
-  } else if (c.library === 'webgrad') r = await benchTrainWebgrad(device, c.batch, o);
+      c.library === 'tfjs-webgpu'
+        ? await benchMatmulTf(c.form, c.size, o)
+        : await benchMatmulWebgrad(device, variantOf(c.library), c.form, c.size, o);
+  } else if (c.library.startsWith('webgrad-')) r = await benchTrainWebgrad(device, variantOf(c.library), c.batch, o);
   else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, o);
   await device.queue.onSubmittedWorkDone();
   if (gpuErrors.length > errorsBefore) throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);

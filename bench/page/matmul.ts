@@ -4,6 +4,10 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { type BenchOptions, type MatmulForm, median, type Result, round4, timeOp, timeRuns } from './common.js';
 import { benchWebgradMatmul } from './webgrad.js';
 
+/** The matmul kernels of webgrad, benchmarked side by side (EngineOptions.matmul). */
+export type WebgradVariant = 'regular' | 'wide';
+export const WEBGRAD_VARIANTS: readonly WebgradVariant[] = ['regular', 'wide'];
+
 /** Shapes of A and B as stored for C (m×n) = op(A)·op(B); see MatmulForm. */
 export function operandShapes(form: MatmulForm, m: number, n: number, k: number): [[number, number], [number, number]] {
   switch (form) {
@@ -76,18 +80,21 @@ export async function benchMatmulTf(form: MatmulForm, size: number, opts: BenchO
   }
 }
 
+/** webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide'). */
 export async function benchMatmulWebgrad(
   device: GPUDevice,
+  variant: WebgradVariant,
   form: MatmulForm,
   size: number,
   opts: BenchOptions,
 ): Promise<Result> {
+  const library = `webgrad-${variant}`;
   // ---- webgrad slot: bench/page/webgrad.ts benchWebgradMatmul returns a case, or null = not available.
-  const c = await benchWebgradMatmul(device, form, size, size, size);
-  if (!c) return matmulResult('webgrad', form, size, null);
+  const c = await benchWebgradMatmul(device, form, size, size, size, variant);
+  if (!c) return matmulResult(library, form, size, null);
   try {
     const { samples, iters } = await timeRuns(device, c, opts);
-    return matmulResult('webgrad', form, size, samples, iters);
+    return matmulResult(library, form, size, samples, iters);
   } finally {
     c.dispose();
   }

@@ -4,14 +4,14 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { type BenchOptions, median, type Result, round4, timeOp, timeRuns } from './common.js';
-import { syncTfWebgpu, useBackend } from './matmul.js';
+import { syncTfWebgpu, useBackend, type WebgradVariant } from './matmul.js';
 import { benchWebgradTraining, measureRecording } from './webgrad.js';
 
 export const LAYERS = [784, 256, 256, 10] as const;
 export const LEARNING_RATE = 0.01;
 
-export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | 'webgrad';
-export const TRAIN_LIBRARIES: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad'];
+export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | `webgrad-${WebgradVariant}`;
+export const TRAIN_LIBRARIES: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad-regular', 'webgrad-wide'];
 
 function trainResult(library: string, batch: number, samples: number[] | null, iters?: number, note?: string) {
   const ms = samples ? median(samples) : null;
@@ -91,15 +91,21 @@ async function wasmVariant(): Promise<string> {
   return `wasm ${simd ? 'simd' : 'no simd'}, ${threads ? `${getThreadsCount()} threads` : 'single thread'}`;
 }
 
-export async function benchTrainWebgrad(device: GPUDevice, batch: number, opts: BenchOptions): Promise<Result> {
+export async function benchTrainWebgrad(
+  device: GPUDevice,
+  variant: WebgradVariant,
+  batch: number,
+  opts: BenchOptions,
+): Promise<Result> {
+  const library = `webgrad-${variant}`;
   // ---- webgrad slot: bench/page/webgrad.ts benchWebgradTraining returns a case, or null = not available.
-  const c = await benchWebgradTraining(batch, device);
-  if (!c) return trainResult('webgrad', batch, null);
+  const c = await benchWebgradTraining(batch, device, variant);
+  if (!c) return trainResult(library, batch, null);
   try {
     const { samples, iters } = await timeRuns(device, c, opts);
-    const result = trainResult('webgrad', batch, samples, iters);
+    const result = trainResult(library, batch, samples, iters);
     c.dispose();
-    const record = await measureRecording(device);
+    const record = await measureRecording(device, variant);
     result.recordMs = record;
     result.note = `CPU cost to record one step of a 4-layer MLP: ${record.toFixed(3)} ms`;
     return result;

@@ -1,7 +1,8 @@
 // Where webgrad plugs into the benchmark. Each function prepares one case on the page's own device; the harness
 // does the timing: warm-up, then repetitions of run() calls ended by one sync(), the same way it times TensorFlow.js.
-import { createEngine, type Engine } from '../../src/index.js';
-import { MATMUL_TILE, type Mlp } from '../../src/model.js';
+import { createEngine, type Engine, type MatmulChoice } from '../../src/index.js';
+import type { Mlp } from '../../src/model.js';
+import { matmulGroups } from '../../src/plan.js';
 import { DispatchBuilder, type Dispatch, record } from '../../src/scheduler.js';
 import type { MatmulForm } from './common.js';
 
@@ -14,16 +15,23 @@ export interface WebgradCase {
   dispose(): void;
 }
 
-const engines = new Map<GPUDevice, Promise<Engine>>();
+const engines = new Map<GPUDevice, Map<MatmulChoice, Promise<Engine>>>();
 
-/** One engine per page device (never destroyed: the device belongs to the page). */
-function engineFor(device: GPUDevice): Promise<Engine> {
-  let engine = engines.get(device);
+/** One engine per page device and matmul choice (never destroyed: the device belongs to the page). */
+function engineFor(device: GPUDevice, matmul: MatmulChoice = 'auto'): Promise<Engine> {
+  let byChoice = engines.get(device);
+  if (!byChoice) engines.set(device, (byChoice = new Map()));
+  let engine = byChoice.get(matmul);
   if (!engine) {
-    engine = createEngine({ device });
-    engines.set(device, engine);
+    engine = createEngine({ device, matmul });
+    byChoice.set(matmul, engine);
   }
   return engine;
+}
+
+/** The matmul variant webgrad picks by default ('auto') on this device's adapter. */
+export async function defaultVariant(device: GPUDevice): Promise<string> {
+  return (await engineFor(device)).matmul.name;
 }
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -38,8 +46,9 @@ export async function benchWebgradMatmul(
   m: number,
   n: number,
   k: number,
+  variant: MatmulChoice = 'auto',
 ): Promise<WebgradCase | null> {
-  const engine = await engineFor(device);
+  const engine = await engineFor(device, variant);
   const S = GPUBufferUsage;
   // Rows x padded columns, as the library lays out activations and weights.
   const [aRows, aCols] = form === 'AtB' ? [k, m] : [m, k];
@@ -59,11 +68,11 @@ export async function benchWebgradMatmul(
   const builder = new DispatchBuilder(engine);
   builder.add(
     list,
-    'matmul',
+    engine.matmul.kernel,
     { FORM, EPILOGUE: 0, ACT: 0 },
     [m, n, k, pad4(aCols) / 4, pad4(bCols) / 4, pad4(n) / 4, aRows, form === 'AB' ? pad4(bRows) : bRows],
     [a, b, c, engine.dummyRead, engine.dummyWrite],
-    [Math.ceil(n / MATMUL_TILE.cols), Math.ceil(m / MATMUL_TILE.rows)],
+    matmulGroups(engine.matmul, m, n),
   );
   const uniforms = builder.build('bench-uniforms');
   return {
@@ -110,8 +119,12 @@ async function trainingCase(engine: Engine, sizes: number[], batch: number) {
  * One training step (gather, forward, softmax cross-entropy, backward, SGD lr 0.01; one submit) of the MLP
  * 784-256-256-10 with relu, on a batch of `batch` samples already on `device`.
  */
-export async function benchWebgradTraining(batch: number, device: GPUDevice): Promise<WebgradCase | null> {
-  const engine = await engineFor(device);
+export async function benchWebgradTraining(
+  batch: number,
+  device: GPUDevice,
+  variant: MatmulChoice = 'auto',
+): Promise<WebgradCase | null> {
+  const engine = await engineFor(device, variant);
   const { model, step } = await trainingCase(engine, [784, 256, 256, 10], batch);
   return { run: () => step(), dispose: () => model.dispose() };
 }
@@ -120,8 +133,8 @@ export async function benchWebgradTraining(batch: number, device: GPUDevice): Pr
  * CPU time to record one training step of a 4-layer MLP (784-256-256-256-10, batch 64) into a command buffer:
  * the median of 200 recordings. They are not submitted, so the GPU's speed does not enter the number.
  */
-export async function measureRecording(device: GPUDevice): Promise<number> {
-  const engine = await engineFor(device);
+export async function measureRecording(device: GPUDevice, variant: MatmulChoice = 'auto'): Promise<number> {
+  const engine = await engineFor(device, variant);
   const { model, step } = await trainingCase(engine, [784, 256, 256, 256, 10], 64);
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {

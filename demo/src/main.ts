@@ -530,6 +530,7 @@ function describeDevice(e: Engine): void {
     ['Workgroups per dimension', e.limits.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
     ['Invocations per workgroup', String(e.limits.maxComputeInvocationsPerWorkgroup)],
     ['Workgroup memory', `${e.limits.maxComputeWorkgroupStorageSize / 1024} KiB`],
+    ['Matmul kernel', `${e.matmul.name} (${e.matmul.rows}×${e.matmul.cols} tiles)`],
   ];
   $('limits').innerHTML =
     limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('') +
