@@ -162,7 +162,7 @@ export function buildPlan(
       { BYTES: Number(source.bytes), Y_INDICES: Number(source.yIndices) },
       [M, first.inp, first.ldIn, yWidth, source.yIndices ? 1 : last.ldOut, { f32: source.scale }],
       [model.steps, source.order, source.x, source.y, batch.x, batch.y],
-      grid(engine, M * Math.max(first.ldIn, last.ldOut), 64),
+      grid(engine, (M * Math.max(first.ldIn, last.ldOut)) / 4, 64),
     );
   }
 

@@ -1,5 +1,6 @@
-// shaders/gather.wgsl: a batch drawn by index from a GPU-resident dataset, from floats or packed bytes, with
-// float targets or class indices; pads must come out zero. Exact: gathering only copies and scales.
+// shaders/gather.wgsl: a batch drawn by index from a GPU-resident dataset, from floats or packed bytes (rows on
+// or off word boundaries), with float targets or class indices; pads must come out zero. Exact: gathering only
+// copies and scales.
 import { describe, expect, it } from 'vitest';
 import { randomArray } from '../reference/check.js';
 import { useEngine } from '../gpu.js';
@@ -49,6 +50,27 @@ describe('gather', () => {
       for (let c = 0; c < inp; c++)
         expect(xb[r * 8 + c]).toBe(Math.fround(bytes[src * inp + c] * Math.fround(1 / 255)));
       expect(yu[r]).toBe(labels[src]);
+    }
+  });
+
+  it('reads byte rows that start on word boundaries a word at a time, scaled exactly', async () => {
+    const wide = 12; // a multiple of 4: every row starts on a word, four bytes per load
+    const bytes = Uint8Array.from({ length: n * wide }, (_, i) => (i * 53 + 7) % 256);
+    const y = Float32Array.from(randomArray(n * out, 73));
+    const scale = 0.3;
+    const [, , , xb, yb] = await runKernel(engine, 'gather', {
+      constants: { BYTES: 1, Y_INDICES: 0 },
+      dims: [rows, wide, wide, out, 4, { f32: scale }],
+      step: [{ f32: 0 }, { f32: 0 }, 0, start],
+      buffers: [order, new Uint32Array(bytes.buffer), y, new Float32Array(rows * wide).fill(9), rows * 4],
+      workgroups: [1],
+    });
+    for (let r = 0; r < rows; r++) {
+      const src = order[start + r];
+      for (let c = 0; c < wide; c++) {
+        expect(xb[r * wide + c]).toBe(Math.fround(bytes[src * wide + c] * Math.fround(scale)));
+      }
+      for (let c = 0; c < 4; c++) expect(yb[r * 4 + c]).toBe(c < out ? y[src * out + c] : 0);
     }
   });
 });
