@@ -152,7 +152,8 @@ function printReport(adapter, results) {
     const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : fmt(r?.gflops));
     const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
     printTable(
-      `Matmul, GFLOP/s (2·n³ / time; ms per matmul). webgrad uses '${adapter.webgradMatmul}' on this adapter`,
+      `Matmul, GFLOP/s (2·n³ / time; ms per matmul; timed by ${mm[0].timing}). ` +
+        `webgrad uses '${adapter.webgradMatmul}' on this adapter`,
       ['   n form', 'tfjs-webgpu', 'ms', 'webgrad-regular', 'ms', 'webgrad-wide', 'ms', 'webgrad/tfjs'],
       [...byCase].map(([key, cells]) => {
         const t = cells['tfjs-webgpu'];

@@ -140,8 +140,8 @@ export async function runCase(c: Case, options: Partial<PageOptions> = {}): Prom
   else if (c.part === 'matmul') {
     r =
       c.library === 'tfjs-webgpu'
-        ? await benchMatmulTf(c.form, c.size, o)
-        : await benchMatmulWebgrad(device, variantOf(c.library), c.form, c.size, o);
+        ? await benchMatmulTf(c.form, c.size, o, timer.method)
+        : await benchMatmulWebgrad(device, timer, variantOf(c.library), c.form, c.size, o);
   } else if (c.library.startsWith('webgrad-')) r = await benchTrainWebgrad(device, variantOf(c.library), c.batch, o);
   else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, o);
   await device.queue.onSubmittedWorkDone();

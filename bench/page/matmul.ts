@@ -1,7 +1,17 @@
 // Matmul in the three training forms: TensorFlow.js WebGPU and webgrad, in GFLOP/s = 2·m·n·k / time.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { type BenchOptions, type MatmulForm, median, type Result, round4, timeOp, timeRuns } from './common.js';
+import {
+  type BenchOptions,
+  type GpuTimer,
+  type MatmulForm,
+  median,
+  type Result,
+  round4,
+  type TimingMethod,
+  timeOp,
+  timeRuns,
+} from './common.js';
 import { benchWebgradMatmul } from './webgrad.js';
 
 /** The matmul kernels of webgrad, benchmarked side by side (EngineOptions.matmul). */
@@ -43,7 +53,14 @@ export async function useBackend(name: 'webgpu' | 'wasm'): Promise<void> {
   await tf.ready();
 }
 
-function matmulResult(library: string, form: MatmulForm, size: number, samples: number[] | null, iters?: number) {
+function matmulResult(
+  library: string,
+  form: MatmulForm,
+  size: number,
+  samples: number[] | null,
+  iters?: number,
+  timing: TimingMethod = 'wall',
+) {
   const ms = samples ? median(samples) : null;
   const r: Result = {
     name: `matmul-${form}`,
@@ -52,37 +69,58 @@ function matmulResult(library: string, form: MatmulForm, size: number, samples: 
     size,
     gflops: ms ? round4((2 * size ** 3) / (ms * 1e6)) : null,
     msMedian: ms ? round4(ms) : null,
-    timing: 'wall',
+    timing,
   };
   if (samples) Object.assign(r, { msSamples: samples.map(round4), iters });
   else r.note = 'not available';
   return r;
 }
 
-export async function benchMatmulTf(form: MatmulForm, size: number, opts: BenchOptions): Promise<Result> {
+/**
+ * tf.matMul on the WebGPU backend. With timestamp queries, the time is tf.time()'s kernelMs: the backend times
+ * every program it runs for the op (transposes included) with timestamps, as webgrad's pass is timed below.
+ */
+export async function benchMatmulTf(
+  form: MatmulForm,
+  size: number,
+  opts: BenchOptions,
+  timing: TimingMethod,
+): Promise<Result> {
   await useBackend('webgpu');
   const [sa, sb] = operandShapes(form, size, size, size);
   const a = tf.randomUniform(sa, -1, 1);
   const b = tf.randomUniform(sb, -1, 1);
+  const ops = (iters: number) => {
+    for (let i = 0; i < iters; i++) tf.matMul(a, b, form === 'AtB', form === 'ABt').dispose();
+  };
   const once = async (iters: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) {
-      tf.matMul(a, b, form === 'AtB', form === 'ABt').dispose();
+    if (timing === 'gpu-timestamp') {
+      const info = await tf.time(() => ops(iters));
+      if (typeof info.kernelMs !== 'number' || !(info.kernelMs > 0)) {
+        throw new Error(`tf.time() gave no kernel time: ${JSON.stringify(info.kernelMs)}`);
+      }
+      return info.kernelMs;
     }
+    const t0 = performance.now();
+    ops(iters);
     await syncTfWebgpu();
     return performance.now() - t0;
   };
   try {
     const { samples, iters } = await timeOp(once, opts);
-    return matmulResult('tfjs-webgpu', form, size, samples, iters);
+    return matmulResult('tfjs-webgpu', form, size, samples, iters, timing);
   } finally {
     tf.dispose([a, b]);
   }
 }
 
-/** webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide'). */
+/**
+ * webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide'). With timestamp queries, the
+ * repetition's matmuls are recorded into one pass whose begin and end timestamps give the time.
+ */
 export async function benchMatmulWebgrad(
   device: GPUDevice,
+  timer: GpuTimer,
   variant: WebgradVariant,
   form: MatmulForm,
   size: number,
@@ -93,6 +131,15 @@ export async function benchMatmulWebgrad(
   const c = await benchWebgradMatmul(device, form, size, size, size, variant);
   if (!c) return matmulResult(library, form, size, null);
   try {
+    const record = c.record;
+    if (timer.method === 'gpu-timestamp' && record) {
+      const once = (iters: number) =>
+        timer.timePass((pass) => {
+          for (let i = 0; i < iters; i++) record(pass);
+        });
+      const { samples, iters } = await timeOp(once, opts);
+      return matmulResult(library, form, size, samples, iters, 'gpu-timestamp');
+    }
     const { samples, iters } = await timeRuns(device, c, opts);
     return matmulResult(library, form, size, samples, iters);
   } finally {

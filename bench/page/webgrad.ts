@@ -11,6 +11,8 @@ export interface WebgradCase {
   run(): void | Promise<void>;
   /** Resolves once all work enqueued by run() has finished; default: device.queue.onSubmittedWorkDone(). */
   sync?(): Promise<void>;
+  /** Records the operation's dispatches into a pass the harness owns (for timing with timestamp queries). */
+  record?(pass: GPUComputePassEncoder): void;
   /** Frees the case's buffers. */
   dispose(): void;
 }
@@ -76,6 +78,9 @@ export async function benchWebgradMatmul(
   );
   const uniforms = builder.build('bench-uniforms');
   return {
+    record(pass) {
+      record(pass, list, 0);
+    },
     run() {
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
