@@ -3,14 +3,13 @@ import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName, matmulGrou
 import { type Dispatch, DispatchBuilder, record } from './scheduler.js';
 
 /**
- * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different blockings (see the
- * headers of shaders/matmul.wgsl and shaders/matmul_wide.wgsl):
- * - 'auto' (default): 'wide' on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP),
- *   'regular' elsewhere. Costs nothing at startup.
- * - 'timed': times both variants on the adapter, once per adapter for the life of the page or process, and
- *   keeps the faster. For adapters the rule above may misjudge; on a CPU adapter it takes seconds, mostly
- *   compiling the kernels.
- * - 'regular' or 'wide': that variant.
+ * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
+ * headers of shaders/matmul.wgsl, matmul_wide.wgsl and matmul_tiled.wgsl):
+ * - 'auto' (default): on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP), 'wide',
+ *   without timing (compiling kernels there takes seconds). On other adapters, 'regular' and 'tiled' are timed
+ *   once per adapter for the life of the page or process, and the faster kept.
+ * - 'timed': times every variant on the adapter (once per adapter) and keeps the fastest.
+ * - 'regular', 'wide' or 'tiled': that variant.
  */
 export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
 
@@ -26,9 +25,21 @@ export function runsOnCpu(adapter: AdapterDescription): boolean {
   return fallback || CPU_ADAPTER.test([vendor, architecture, device, description].join(' '));
 }
 
-/** The variant 'auto' picks for an adapter. */
-export function defaultMatmul(adapter: AdapterDescription): MatmulVariant {
-  return runsOnCpu(adapter) ? MATMUL_VARIANTS.wide : MATMUL_VARIANTS.regular;
+/** Variants 'auto' times on adapters that are not CPU implementations. */
+export const GPU_VARIANTS: readonly MatmulVariantName[] = ['regular', 'tiled'];
+
+/**
+ * The engine's matmul variant for a choice, and the timings behind it (null where nothing was timed). A forced
+ * variant is returned as it is; see MatmulChoice for the others.
+ */
+export async function chooseMatmul(
+  engine: Engine,
+  choice: MatmulChoice,
+): Promise<{ variant: MatmulVariant; timings: MatmulTimings | null }> {
+  if (choice === 'timed') return timeMatmul(engine, Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]);
+  if (choice !== 'auto') return { variant: MATMUL_VARIANTS[choice], timings: null };
+  if (runsOnCpu(engine.adapter)) return { variant: MATMUL_VARIANTS.wide, timings: null };
+  return timeMatmul(engine, GPU_VARIANTS);
 }
 
 // One decision per adapter for the life of the page or process: engines made later on the same adapter (and
@@ -39,13 +50,16 @@ const SIZE = 256;
 const ROUNDS = 3;
 
 /**
- * Times each matmul variant on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one submit per
- * round, and returns the fastest (the minimum over rounds, variants interleaved so both see the same load). A
- * variant whose pipeline the driver rejects is skipped. Cached per adapter.
+ * Times matmul variants on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one submit per
+ * round, and returns the fastest (the minimum over rounds, variants interleaved so all see the same load). A
+ * variant whose pipeline the driver rejects is skipped. Cached per adapter and list of variants.
  */
-export async function timeMatmul(engine: Engine): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
+export async function timeMatmul(
+  engine: Engine,
+  names: readonly MatmulVariantName[],
+): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
   const { vendor, architecture, device, description } = engine.adapter;
-  const key = JSON.stringify([vendor, architecture, device, description]);
+  const key = JSON.stringify([vendor, architecture, device, description, names]);
   const known = decided.get(key);
   if (known) return { variant: MATMUL_VARIANTS[known.variant], timings: known.timings };
 
@@ -61,7 +75,7 @@ export async function timeMatmul(engine: Engine): Promise<{ variant: MatmulVaria
   const uniforms: GPUBuffer[] = [];
   const gpu = engine.device;
   try {
-    for (const variant of Object.values(MATMUL_VARIANTS)) {
+    for (const variant of names.map((name) => MATMUL_VARIANTS[name])) {
       gpu.pushErrorScope('internal');
       gpu.pushErrorScope('validation');
       const list: Dispatch[] = [];
@@ -97,7 +111,7 @@ export async function timeMatmul(engine: Engine): Promise<{ variant: MatmulVaria
         if (round > 0) timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
       }
     }
-    let best: MatmulVariantName = 'regular';
+    let best: MatmulVariantName = names[0];
     for (const [name, ms] of Object.entries(timings) as [MatmulVariantName, number][]) {
       if (ms < (timings[best] ?? Number.POSITIVE_INFINITY)) best = name;
     }

@@ -1,4 +1,4 @@
-import { defaultMatmul, type MatmulChoice, type MatmulTimings, timeMatmul } from './autotune.js';
+import { chooseMatmul, type MatmulChoice, type MatmulTimings } from './autotune.js';
 import { type Checkpoint, Mlp } from './model.js';
 import { loadModel } from './model-file.js';
 import { Pipelines, SLOT_BYTES } from './pipelines.js';
@@ -11,9 +11,9 @@ export interface EngineOptions {
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
   /**
-   * The matmul kernel: 'regular' (8x8 blocks per invocation, for GPUs), 'wide' (16x16, for CPU implementations
-   * of WebGPU such as SwiftShader), 'auto' (default: by the kind of adapter) or 'timed' (time both on the
-   * adapter once, keep the faster). See MatmulChoice.
+   * The matmul kernel: 'auto' (default: 'wide' on CPU implementations of WebGPU such as SwiftShader; on GPUs
+   * the faster of 'regular' and 'tiled', timed once per adapter), 'timed' (the fastest of all, timed) or a
+   * variant by name. See MatmulChoice.
    */
   matmul?: MatmulChoice;
 }
@@ -77,7 +77,7 @@ export class Engine {
   /** @internal */ dummyWrite!: GPUBuffer;
   /** The matmul kernel every model of this engine uses (EngineOptions.matmul). */
   matmul: MatmulVariant = MATMUL_VARIANTS.regular;
-  /** With matmul 'timed': milliseconds per variant from the timing that chose (perhaps by an earlier engine). */
+  /** Milliseconds per variant of the timing that chose `matmul` (perhaps an earlier engine's); null if untimed. */
   matmulTimings: MatmulTimings | null = null;
   private readonly live = new Map<GPUBuffer, number>();
   private staging: GPUBuffer[] = [];
@@ -310,13 +310,9 @@ export async function createEngineFrom(
   const engine = new Engine(device, description, source, onDestroy);
   try {
     await engine.pipelines.compileAll();
-    if (choice === 'timed') {
-      const { variant, timings } = await timeMatmul(engine);
-      engine.matmul = variant;
-      engine.matmulTimings = timings;
-    } else {
-      engine.matmul = choice === 'auto' ? defaultMatmul(description) : MATMUL_VARIANTS[choice];
-    }
+    const { variant, timings } = await chooseMatmul(engine, choice);
+    engine.matmul = variant;
+    engine.matmulTimings = timings;
   } catch (error) {
     engine.destroy();
     throw error;

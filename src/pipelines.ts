@@ -19,6 +19,10 @@ export const KERNELS = {
     modules: ['activations', 'matmul_wide'],
     bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
   },
+  matmul_tiled: {
+    modules: ['activations', 'matmul_tiled'],
+    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
+  },
   activation: { modules: ['activations', 'activation'], bindings: ['uniform', 'read', 'read', 'write'] },
   softmax: { modules: ['softmax'], bindings: ['uniform', 'read', 'write'] },
   softmax_backward: { modules: ['softmax_backward'], bindings: ['uniform', 'read', 'read', 'write'] },

@@ -30,6 +30,8 @@ export const MATMUL_VARIANTS = {
   regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64 },
   /** shaders/matmul_wide.wgsl: 8x8 invocations of 16 rows x 16 columns each, for CPU implementations. */
   wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
+  /** shaders/matmul_tiled.wgsl: 16x16 invocations of 4 rows x 4 columns, K staged in workgroup memory. */
+  tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64 },
 } as const;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;

@@ -1,7 +1,7 @@
 // Choosing the matmul kernel per adapter (src/autotune.ts): the adapter-kind rule, the timed choice and its
-// cache, option checking, and that both kernels train a model to the same numbers.
+// cache, option checking, and that every kernel trains a model to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultMatmul, runsOnCpu } from '../src/autotune.js';
+import { GPU_VARIANTS, runsOnCpu } from '../src/autotune.js';
 import type { AdapterDescription } from '../src/engine.js';
 import { createEngine } from '../src/node.js';
 import { twoSpirals } from '../src/data/synthetic.js';
@@ -27,7 +27,6 @@ describe('the adapter-kind rule', () => {
     [{ vendor: 'intel', architecture: 'gen-12lp', description: 'Intel(R) UHD Graphics 770' }, false],
   ])('%o runs on the CPU: %s', (a, cpu) => {
     expect(runsOnCpu(adapter(a))).toBe(cpu);
-    expect(defaultMatmul(adapter(a)).name).toBe(cpu ? 'wide' : 'regular');
   });
 });
 
@@ -39,18 +38,17 @@ describe('createEngine({ matmul })', () => {
 
   it('rejects an unknown choice before asking for a device', async () => {
     await expect(createEngine({ matmul: 'fastest' as never })).rejects.toThrow(
-      /matmul must be one of 'auto', 'timed', 'regular', 'wide'; got "fastest"/,
+      /matmul must be one of 'auto', 'timed', 'regular', 'wide', 'tiled'; got "fastest"/,
     );
   });
 
-  it("'timed' times both variants once per adapter and keeps the faster", async () => {
+  it("'timed' times every variant once per adapter and keeps the fastest", async () => {
     const first = await createEngine({ matmul: 'timed' });
     engines.push(first);
     const timings = first.matmulTimings!;
-    expect(Object.keys(timings).sort()).toEqual(['regular', 'wide']);
+    expect(Object.keys(timings).sort()).toEqual(['regular', 'tiled', 'wide']);
     for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
-    const fastest = timings.regular! <= timings.wide! ? 'regular' : 'wide';
-    expect(first.matmul.name).toBe(fastest);
+    expect(timings[first.matmul.name]).toBe(Math.min(...Object.values(timings)));
     // A second engine on the same adapter reuses the decision instead of timing again.
     const second = await createEngine({ matmul: 'timed' });
     engines.push(second);
@@ -58,21 +56,26 @@ describe('createEngine({ matmul })', () => {
     expect(second.matmulTimings).toEqual(timings);
   });
 
-  it("'auto' follows the adapter kind, and a forced variant is used as given", async () => {
+  it("'auto' takes 'wide' untimed on a CPU adapter, times the GPU kernels elsewhere; a variant is kept", async () => {
     const auto = await createEngine();
     engines.push(auto);
-    expect(auto.matmul).toBe(defaultMatmul(auto.adapter));
-    expect(auto.matmulTimings).toBeNull();
+    if (runsOnCpu(auto.adapter)) {
+      expect(auto.matmul.name).toBe('wide');
+      expect(auto.matmulTimings).toBeNull();
+    } else {
+      expect(Object.keys(auto.matmulTimings ?? {}).sort()).toEqual([...GPU_VARIANTS].sort());
+      expect(GPU_VARIANTS).toContain(auto.matmul.name);
+    }
     const wide = await createEngine({ matmul: 'wide' });
     engines.push(wide);
     expect(wide.matmul.kernel).toBe('matmul_wide');
   });
 
-  it('both kernels train a model to the same parameters', async () => {
+  it('every kernel trains a model to the same parameters', async () => {
     // Same seed, data and steps: the kernels sum in different orders, so f32 rounding differs, nothing else.
     const data = twoSpirals(300, { seed: 3 });
     const results = [];
-    for (const matmul of ['regular', 'wide'] as const) {
+    for (const matmul of ['regular', 'wide', 'tiled'] as const) {
       const engine = await createEngine({ matmul });
       engines.push(engine);
       const model = engine.mlp({
@@ -88,11 +91,13 @@ describe('createEngine({ matmul })', () => {
       });
       results.push({ losses: history.epochs.map((e) => e.loss), params: await model.getParameters() });
     }
-    const [regular, wide] = results;
-    expectClose(wide.losses, regular.losses, { atol: 1e-5, rtol: 1e-4 }, 'epoch losses');
-    regular.params.forEach((layer, l) => {
-      expectClose(wide.params[l].weight, layer.weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
-      expectClose(wide.params[l].bias, layer.bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
-    });
+    const [regular, ...others] = results;
+    for (const other of others) {
+      expectClose(other.losses, regular.losses, { atol: 1e-5, rtol: 1e-4 }, 'epoch losses');
+      regular.params.forEach((layer, l) => {
+        expectClose(other.params[l].weight, layer.weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
+        expectClose(other.params[l].bias, layer.bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
+      });
+    }
   });
 });

@@ -1,6 +1,7 @@
-// shaders/matmul.wgsl and shaders/matmul_wide.wgsl in their three forms and four epilogues against float64
-// products, on shapes that are not multiples of 4 or of either tile (64x64, 128x128), including the narrow
-// shapes where invocations step along rows. Tolerance: f32 accumulation over K terms of size <= 1.
+// shaders/matmul.wgsl, matmul_wide.wgsl and matmul_tiled.wgsl in their three forms and four epilogues against
+// float64 products, on shapes that are not multiples of 4, of the K step (16) or of any tile (64x64, 128x128),
+// including the narrow shapes where invocations step along rows. Tolerance: f32 accumulation over K terms of
+// size <= 1.
 import { describe, expect, it } from 'vitest';
 import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
@@ -52,7 +53,7 @@ function expectLayout(c: Float32Array, M: number, N: number, ld: number, rows: n
 }
 
 describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
-  const variant = kernel === 'matmul' ? MATMUL_VARIANTS.regular : MATMUL_VARIANTS.wide;
+  const variant = Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!;
   const groups = (rows: number, cols: number): [number, number] => [
     Math.ceil(cols / variant.cols),
     Math.ceil(rows / variant.rows),
