@@ -3,7 +3,8 @@
 // one by one in the page (bench/page/main.ts), prints tables and writes bench/results/latest.json.
 //
 //   node bench/run.js [--smoke] [--only=peak,matmul,train] [--reps=N] [--warmup=N] [--target-ms=MS]
-//                     [--sizes=256,512] [--batches=64,1024] [--out=FILE] [--verbose]
+//                     [--sizes=256,512] [--batches=64,1024] [--train-variants=regular,tiled] [--out=FILE]
+//                     [--verbose]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ const USAGE = `usage: node bench/run.js [options]
   --target-ms=MS       repeat the operation within a repetition until it lasts about MS (default 50, smoke 0)
   --sizes=LIST         square matmul sizes (default 256,512,1024,300,777)
   --batches=LIST       training batch sizes (default 64,1024,8192)
+  --train-variants=L   webgrad matmul kernels to train with, from regular,wide,tiled
+                       (default: regular and the one webgrad picks on the adapter)
   --out=FILE           JSON output (default bench/results/latest.json)
   --verbose            forward the page console and vite logs`;
 
@@ -68,6 +71,15 @@ function parseArgs(argv) {
       case '--batches':
         page.batches = ints(value, flag);
         break;
+      case '--train-variants': {
+        const variants = value.split(',').filter(Boolean);
+        const known = ['regular', 'wide', 'tiled'];
+        if (!variants.length || variants.some((v) => !known.includes(v))) {
+          throw new Error(`--train-variants: expected some of ${known.join(',')}, got '${value}'`);
+        }
+        page.trainVariants = variants;
+        break;
+      }
       case '--out':
         cli.out = value;
         break;
@@ -151,23 +163,17 @@ function printReport(adapter, results) {
     }
     const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : fmt(r?.gflops));
     const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
+    const mmLibs = [...new Set(mm.map((r) => r.library))];
     printTable(
       `Matmul, GFLOP/s (2·n³ / time; ms per matmul; timed by ${mm[0].timing}). ` +
         `webgrad uses '${adapter.webgradMatmul}' on this adapter`,
-      ['   n form', 'tfjs-webgpu', 'ms', 'webgrad-regular', 'ms', 'webgrad-wide', 'ms', 'webgrad/tfjs'],
+      ['   n form', ...mmLibs.flatMap((lib) => [lib, 'ms']), 'webgrad/tfjs'],
       [...byCase].map(([key, cells]) => {
         const t = cells['tfjs-webgpu'];
-        const r = cells['webgrad-regular'];
-        const w = cells['webgrad-wide'];
         const best = cells[ours];
         return [
           key.replace('ABt', 'A·Bᵀ').replace('AtB', 'Aᵀ·B').replace('AB', 'A·B'),
-          rate(t),
-          fmt(t?.msMedian),
-          rate(r),
-          fmt(r?.msMedian),
-          rate(w),
-          fmt(w?.msMedian),
+          ...mmLibs.flatMap((lib) => [rate(cells[lib]), fmt(cells[lib]?.msMedian)]),
           t?.gflops && best?.gflops ? `${(best.gflops / t.gflops).toFixed(2)}x` : '-',
         ];
       }),
@@ -176,7 +182,7 @@ function printReport(adapter, results) {
 
   const tr = results.filter((r) => r.name.startsWith('train-'));
   if (tr.length) {
-    const libs = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad-regular', 'webgrad-wide'];
+    const libs = [...new Set(tr.map((r) => r.library))];
     const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
     const batches = [...new Set(tr.map((r) => r.batch))];
     const find = (/** @type {number | undefined} */ b, /** @type {string} */ lib) =>
@@ -237,8 +243,10 @@ async function main() {
     }
     await page.goto(server.url, { waitUntil: 'load' });
     await page.waitForFunction(() => 'window' in globalThis && '__bench' in window, { timeout: 60_000 });
-    const options = await page.evaluate((o) => window.__bench.resolveOptions(o), pageOptions);
     const adapter = await page.evaluate(() => window.__bench.adapterReport());
+    // Training runs with the regular kernel and with the one webgrad picks on this adapter, when they differ.
+    const trainVariants = pageOptions.trainVariants ?? [...new Set(['regular', adapter.webgradMatmul])];
+    const options = await page.evaluate((o) => window.__bench.resolveOptions(o), { ...pageOptions, trainVariants });
     const cases = await page.evaluate((o) => window.__bench.listCases(o), options);
     console.error(
       `webgrad bench: ${adapter.description || adapter.architecture || adapter.vendor}, ${cases.length} cases`,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BenchOptions, GpuTimer, MATMUL_FORMS, type MatmulForm, type Result } from './common.js';
 import { benchMatmulTf, benchMatmulWebgrad, WEBGRAD_VARIANTS, type WebgradVariant } from './matmul.js';
 import { benchPeak, PEAK_CASES, type PeakCase } from './peak.js';
-import { benchTrainTf, benchTrainWebgrad, TRAIN_LIBRARIES, type TrainLibrary } from './train.js';
+import { benchTrainTf, benchTrainWebgrad, TRAIN_PEERS, type TrainLibrary } from './train.js';
 import { defaultVariant } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
@@ -24,6 +24,8 @@ export interface PageOptions extends BenchOptions {
   sizes: number[];
   /** Training batch sizes. */
   batches: number[];
+  /** webgrad's matmul kernels to train with (bench/run.js passes 'regular' and the adapter's default). */
+  trainVariants: WebgradVariant[];
 }
 
 export type Case =
@@ -42,6 +44,7 @@ export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
     only: o.only ?? [...PARTS],
     sizes: o.sizes ?? (smoke ? [32, 33] : [256, 512, 1024, 300, 777]),
     batches: o.batches ?? (smoke ? [16] : [64, 1024, 8192]),
+    trainVariants: o.trainVariants ?? [...WEBGRAD_VARIANTS],
   };
 }
 
@@ -57,7 +60,8 @@ export function listCases(o: PageOptions): Case[] {
     }
   }
   if (o.only.includes('train')) {
-    for (const batch of o.batches) for (const library of TRAIN_LIBRARIES) cases.push({ part: 'train', library, batch });
+    const libraries: TrainLibrary[] = [...TRAIN_PEERS, ...o.trainVariants.map((v) => `webgrad-${v}` as const)];
+    for (const batch of o.batches) for (const library of libraries) cases.push({ part: 'train', library, batch });
   }
   return cases;
 }

@@ -15,8 +15,8 @@ import {
 import { benchWebgradMatmul } from './webgrad.js';
 
 /** The matmul kernels of webgrad, benchmarked side by side (EngineOptions.matmul). */
-export type WebgradVariant = 'regular' | 'wide';
-export const WEBGRAD_VARIANTS: readonly WebgradVariant[] = ['regular', 'wide'];
+export type WebgradVariant = 'regular' | 'wide' | 'tiled';
+export const WEBGRAD_VARIANTS: readonly WebgradVariant[] = ['regular', 'wide', 'tiled'];
 
 /** Shapes of A and B as stored for C (m×n) = op(A)·op(B); see MatmulForm. */
 export function operandShapes(form: MatmulForm, m: number, n: number, k: number): [[number, number], [number, number]] {
@@ -115,7 +115,7 @@ export async function benchMatmulTf(
 }
 
 /**
- * webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide'). With timestamp queries, the
+ * webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide', 'webgrad-tiled'). With timestamp queries, the
  * repetition's matmuls are recorded into one pass whose begin and end timestamps give the time.
  */
 export async function benchMatmulWebgrad(

@@ -11,7 +11,8 @@ export const LAYERS = [784, 256, 256, 10] as const;
 export const LEARNING_RATE = 0.01;
 
 export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | `webgrad-${WebgradVariant}`;
-export const TRAIN_LIBRARIES: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm', 'webgrad-regular', 'webgrad-wide'];
+/** The peers; webgrad's rows are added per kernel variant (PageOptions.trainVariants). */
+export const TRAIN_PEERS: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm'];
 
 function trainResult(library: string, batch: number, samples: number[] | null, iters?: number, note?: string) {
   const ms = samples ? median(samples) : null;
