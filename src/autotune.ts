@@ -13,7 +13,7 @@ import { type Dispatch, DispatchBuilder, record } from './scheduler.js';
  */
 export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
 
-/** Milliseconds per timed round (the three training products, 256 x 256 x 256), for each variant tried. */
+/** Milliseconds for the three training products at 256 x 256 x 256 (best of the rounds), per variant tried. */
 export type MatmulTimings = Partial<Record<MatmulVariantName, number>>;
 
 // Names that software (CPU) implementations of Vulkan, D3D12 and Metal report through WebGPU adapters.
@@ -48,9 +48,62 @@ const decided = new Map<string, { variant: MatmulVariantName; timings: MatmulTim
 
 const SIZE = 256;
 const ROUNDS = 3;
+const TARGET_MS = 10;
+const MAX_REPEATS = 64;
 
 /**
- * Times matmul variants on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one submit per
+ * Times one compute pass: by its begin and end timestamps where the device has 'timestamp-query', else by the
+ * wall clock from submit until the queue has drained.
+ */
+class PassClock {
+  private readonly querySet: GPUQuerySet | null;
+  private readonly resolve: GPUBuffer | null;
+  private readonly read: GPUBuffer | null;
+
+  constructor(private readonly engine: Engine) {
+    const timestamps = engine.device.features.has('timestamp-query');
+    this.querySet = timestamps ? engine.device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
+    const S = GPUBufferUsage;
+    this.resolve = timestamps ? engine.createBuffer('autotune-ts', 16, S.QUERY_RESOLVE | S.COPY_SRC) : null;
+    this.read = timestamps ? engine.createBuffer('autotune-ts-read', 16, S.MAP_READ | S.COPY_DST) : null;
+  }
+
+  /** Milliseconds for one pass running `list` `repeats` times. */
+  async time(list: Dispatch[], repeats: number): Promise<number> {
+    const gpu = this.engine.device;
+    const encoder = gpu.createCommandEncoder();
+    const { querySet, resolve, read } = this;
+    const pass = encoder.beginComputePass(
+      querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
+    );
+    for (let r = 0; r < repeats; r++) record(pass, list, 0);
+    pass.end();
+    if (querySet && resolve && read) {
+      encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, read, 0, 16);
+    }
+    const t0 = performance.now();
+    gpu.queue.submit([encoder.finish()]);
+    await gpu.queue.onSubmittedWorkDone();
+    const wall = performance.now() - t0;
+    if (!read) return wall;
+    await read.mapAsync(GPUMapMode.READ);
+    const [begin, end] = new BigUint64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    const ms = Number(end - begin) / 1e6;
+    // Some drivers report zero or reversed timestamps (a clock reset): the wall clock then.
+    return ms > 0 ? ms : wall;
+  }
+
+  destroy(): void {
+    this.querySet?.destroy();
+    if (this.resolve) this.engine.releaseBuffer(this.resolve);
+    if (this.read) this.engine.releaseBuffer(this.read);
+  }
+}
+
+/**
+ * Times matmul variants on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one pass per
  * round, and returns the fastest (the minimum over rounds, variants interleaved so all see the same load). A
  * variant whose pipeline the driver rejects is skipped. Cached per adapter and list of variants.
  */
@@ -97,19 +150,22 @@ export async function timeMatmul(
       lists.set(variant.name, list);
     }
     const timings: MatmulTimings = {};
-    // Round 0 warms up: on a CPU implementation it includes compiling the kernels to machine code.
-    for (let round = 0; round <= ROUNDS; round++) {
-      for (const [name, list] of lists) {
-        const encoder = gpu.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        record(pass, list, 0);
-        pass.end();
-        const t0 = performance.now();
-        gpu.queue.submit([encoder.finish()]);
-        await gpu.queue.onSubmittedWorkDone();
-        const ms = performance.now() - t0;
-        if (round > 0) timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
+    const clock = new PassClock(engine);
+    try {
+      // The warm-up round (on a CPU implementation it includes compiling the kernels to machine code) also
+      // sizes the timed rounds: the products are repeated within the pass until the fastest variant takes
+      // about TARGET_MS, so that on a fast GPU the kernels, not the submission, are what is timed.
+      let fastest = Number.POSITIVE_INFINITY;
+      for (const list of lists.values()) fastest = Math.min(fastest, await clock.time(list, 1));
+      const repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(TARGET_MS / Math.max(fastest, 1e-3))));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [name, list] of lists) {
+          const ms = (await clock.time(list, repeats)) / repeats;
+          timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
+        }
       }
+    } finally {
+      clock.destroy();
     }
     let best: MatmulVariantName = names[0];
     for (const [name, ms] of Object.entries(timings) as [MatmulVariantName, number][]) {
