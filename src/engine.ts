@@ -75,10 +75,10 @@ export class Engine {
   /** @internal Small buffers bound where a kernel's binding is unused (a binding cannot be left empty). */
   dummyRead!: GPUBuffer;
   /** @internal */ dummyWrite!: GPUBuffer;
-  /** The matmul kernel every model of this engine uses (EngineOptions.matmul). */
-  matmul: MatmulVariant = MATMUL_VARIANTS.regular;
-  /** Milliseconds per variant of the timing that chose `matmul` (perhaps an earlier engine's); null if untimed. */
-  matmulTimings: MatmulTimings | null = null;
+  private matmulChoice: { variant: MatmulVariant; timings: MatmulTimings | null } = {
+    variant: MATMUL_VARIANTS.regular,
+    timings: null,
+  };
   private readonly live = new Map<GPUBuffer, number>();
   private staging: GPUBuffer[] = [];
   private readonly models = new Set<Mlp>();
@@ -114,6 +114,22 @@ export class Engine {
     });
     this.dummyRead = this.createBuffer('dummy-read', SLOT_BYTES, GPUBufferUsage.STORAGE);
     this.dummyWrite = this.createBuffer('dummy-write', SLOT_BYTES, GPUBufferUsage.STORAGE);
+  }
+
+  /** The matmul kernel every model of this engine uses, fixed when the engine is made (EngineOptions.matmul). */
+  get matmul(): MatmulVariant {
+    return this.matmulChoice.variant;
+  }
+
+  /** Milliseconds per variant of the timing that chose `matmul` (perhaps an earlier engine's); null if untimed. */
+  get matmulTimings(): MatmulTimings | null {
+    return this.matmulChoice.timings;
+  }
+
+  /** @internal Sets the matmul kernel; only before any model is built, as createEngine does. */
+  useMatmul(choice: { variant: MatmulVariant; timings: MatmulTimings | null }): void {
+    if (this.models.size > 0) throw new Error('webgrad: the matmul kernel cannot change once models exist');
+    this.matmulChoice = choice;
   }
 
   /** The device's limits, as granted. */
@@ -310,9 +326,7 @@ export async function createEngineFrom(
   const engine = new Engine(device, description, source, onDestroy);
   try {
     await engine.pipelines.compileAll();
-    const { variant, timings } = await chooseMatmul(engine, choice);
-    engine.matmul = variant;
-    engine.matmulTimings = timings;
+    engine.useMatmul(await chooseMatmul(engine, choice));
   } catch (error) {
     engine.destroy();
     throw error;
