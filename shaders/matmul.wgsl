@@ -11,7 +11,7 @@
 // values read there only reach outputs that are masked off.
 //
 // Tiling: each invocation owns an 8x8 block of C (8 rows, 2 vec4 columns) in sixteen named vec4 registers;
-// a workgroup of 64 invocations, an 8x8 grid of blocks, covers 64x64 (TILE_ROWS x TILE_COLS in src/model.ts).
+// a workgroup of 64 invocations, an 8x8 grid of blocks, covers 64x64 (the 'regular' tile in src/plan.ts).
 // No workgroup memory and no barriers: each invocation reads its 8 rows of A and 8 columns of B straight from
 // the storage buffers (the caches share them between neighbours). Per step of the K loop an invocation loads
 // 16 vec4s and does 256 multiply-adds.
@@ -19,29 +19,7 @@
 // counters, a compiler that does not unroll (SwiftShader's JIT is one) keeps the block in memory and
 // addresses it element by element. On a CPU implementation each storage-buffer load is a per-lane gather that
 // costs far more than the arithmetic, so the block is as large as GPU register files comfortably hold.
-// Bindings: 0 dims, 1 A, 2 B, 3 C, 4 aux (bias for EPILOGUE 2, Z_prev for 3), 5 act_out (A = act(Z), EPILOGUE 2
-// with ACT != identity).
-
-struct Dims {
-  M: u32,
-  N: u32,
-  K: u32,
-  lda: u32,
-  ldb: u32,
-  ldc: u32,
-  arows: u32,
-  brows: u32,
-}
-
-override FORM: u32 = 0u;
-override EPILOGUE: u32 = 0u;
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> aux: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> act_out: array<vec4<f32>>;
+// Dims, override constants, bindings and the epilogue (store) are shared by the matmul kernels: matmul_io.wgsl.
 
 // The invocation's block of C: c<i><q> holds row m0 + i, columns 4·(col4 + q) .. +3.
 var<private> c00: vec4<f32>;
@@ -213,28 +191,6 @@ fn tn(m0: u32, col4: u32) {
     c61 += x1.z * y1;
     c70 += x1.w * y0;
     c71 += x1.w * y1;
-  }
-}
-
-// Epilogue for one vec4 of C at row m, vec4 column q; bias is aux[q], read once per column by the caller.
-fn store(m: u32, q: u32, acc: vec4<f32>, bias: vec4<f32>) {
-  let n = 4u * q;
-  if (m >= dims.M || n >= dims.N) {
-    return;
-  }
-  // Lanes past N are pad columns: they must stay zero, since later products read them as K.
-  let keep = vec4<u32>(n, n + 1u, n + 2u, n + 3u) < vec4<u32>(dims.N);
-  let idx = m * dims.ldc + q;
-  var v = acc;
-  switch EPILOGUE {
-    case 1u: { v += c[idx]; }
-    case 2u: { v += bias; }
-    case 3u: { v *= dact4(aux[idx]); }
-    default: {}
-  }
-  c[idx] = select(vec4<f32>(0.0), v, keep);
-  if (EPILOGUE == 2u && ACT != 0u && ACT != 9u) {
-    act_out[idx] = select(vec4<f32>(0.0), act4(v), keep);
   }
 }
 

@@ -4,7 +4,7 @@
 //   FORM 1 (NN)  A = δ [M, K], B = W [K, N]   backward  dX = δ · W        (EPILOGUE 3: ⊙ act'(Z_prev))
 //   FORM 2 (TN)  A = δ [K, M], B = X [K, N]   backward  dW = δᵀ · X       (EPILOGUE 0 store, 1 accumulate)
 //
-// Dims, bindings, layout and epilogues are those of matmul.wgsl (see its header). The blocking is the classic
+// Dims, bindings and the epilogue are matmul_io.wgsl's, the layout that of matmul.wgsl. The blocking is the classic
 // GPU one: a workgroup of 16x16 invocations owns a 64x64 tile of C, each invocation a 4x4 block (four rows,
 // one vec4 of columns). The K loop runs in steps of 16: the workgroup copies the 64x16 panel of op(A) and the
 // 16x64 panel of op(B) into workgroup memory (one vec4 load of each per invocation, neighbours reading
@@ -17,28 +17,7 @@
 // barriers cost more than they save (matmul_wide.wgsl is for those). src/autotune.ts times it against
 // matmul.wgsl on GPU adapters.
 
-struct Dims {
-  M: u32,
-  N: u32,
-  K: u32,
-  lda: u32,
-  ldb: u32,
-  ldc: u32,
-  arows: u32,
-  brows: u32,
-}
-
-override FORM: u32 = 0u;
-override EPILOGUE: u32 = 0u;
-
 const KT: u32 = 16u;
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> aux: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> act_out: array<vec4<f32>>;
 
 // Panels for one step of K: as4[k * 16 + r] holds op(A) rows 4r..4r+3 of the tile at k; bs4[k * 16 + q] holds
 // op(B) columns 4q..4q+3 at k.
@@ -73,28 +52,6 @@ fn scatter_b(k: u32, n: u32, v: vec4<f32>) {
   bs4[(k + 1u) * 16u + n / 4u][n % 4u] = v.y;
   bs4[(k + 2u) * 16u + n / 4u][n % 4u] = v.z;
   bs4[(k + 3u) * 16u + n / 4u][n % 4u] = v.w;
-}
-
-// Epilogue for one vec4 of C at row m, vec4 column q (as in matmul.wgsl).
-fn store(m: u32, q: u32, acc: vec4<f32>, bias: vec4<f32>) {
-  let n = 4u * q;
-  if (m >= dims.M || n >= dims.N) {
-    return;
-  }
-  // Lanes past N are pad columns: they must stay zero, since later products read them as K.
-  let keep = vec4<u32>(n, n + 1u, n + 2u, n + 3u) < vec4<u32>(dims.N);
-  let idx = m * dims.ldc + q;
-  var v = acc;
-  switch EPILOGUE {
-    case 1u: { v += c[idx]; }
-    case 2u: { v += bias; }
-    case 3u: { v *= dact4(aux[idx]); }
-    default: {}
-  }
-  c[idx] = select(vec4<f32>(0.0), v, keep);
-  if (EPILOGUE == 2u && ACT != 0u && ACT != 9u) {
-    act_out[idx] = select(vec4<f32>(0.0), act4(v), keep);
-  }
 }
 
 @compute @workgroup_size(16, 16)

@@ -4,35 +4,15 @@
 //   FORM 1 (NN)  A = δ [M, K], B = W [K, N]   backward  dX = δ · W        (EPILOGUE 3: ⊙ act'(Z_prev))
 //   FORM 2 (TN)  A = δ [K, M], B = X [K, N]   backward  dW = δᵀ · X       (EPILOGUE 0 store, 1 accumulate)
 //
-// Dims, bindings, layout, clamping and epilogues are exactly those of matmul.wgsl (see its header); only the
-// blocking differs. Each invocation owns 16 rows x 16 columns of C (sixteen Rows of four vec4s), and a
-// workgroup of 64 invocations, an 8x8 grid of blocks, covers 128x128 (the 'wide' tile in src/plan.ts).
+// Dims, bindings and the epilogue are matmul_io.wgsl's; layout and clamping those of matmul.wgsl (see its
+// header). Only the blocking differs. Each invocation owns 16 rows x 16 columns of C (sixteen Rows of four
+// vec4s), and a workgroup of 64 invocations, an 8x8 grid of blocks, covers 128x128 (the 'wide' tile in
+// src/plan.ts).
 // Per step of the K loop an invocation loads 32 vec4s for 1024 multiply-adds, twice the ratio of the 8x8
 // block. That pays where a load costs far more than arithmetic and registers spill cheaply to a cache: on
 // CPU implementations of WebGPU such as SwiftShader, where every storage load is an emulated per-lane
-// gather. On GPUs 256 live accumulators exceed the register file, so src/autotune.ts times both variants on the
-// adapter when an engine starts and keeps the faster.
-
-struct Dims {
-  M: u32,
-  N: u32,
-  K: u32,
-  lda: u32,
-  ldb: u32,
-  ldc: u32,
-  arows: u32,
-  brows: u32,
-}
-
-override FORM: u32 = 0u;
-override EPILOGUE: u32 = 0u;
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> aux: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> act_out: array<vec4<f32>>;
+// gather. On GPUs 256 live accumulators exceed the register file, so src/autotune.ts gives it to CPU adapters
+// only.
 
 // Sixteen consecutive values along a row: of C (an accumulator row), or of B (a row of the TN form).
 struct Row {
@@ -238,7 +218,7 @@ fn nn(m0: u32, col4: u32) {
 
 // dW = δᵀ · X: row k of A holds the block's 16 rows of C as four vec4s, row k of B its 16 columns: an outer
 // product per k. K is the batch, looped exactly, so stale rows past it are never read. Four k per trip, each
-// row of the block written back once per trip: the accumulators live in memory on a CPU implementation.
+// row of the block written back once per trip.
 fn tn(m0: u32, col4: u32) {
   let p0 = min(m0 / 4u, dims.lda - 1u);
   let p1 = min(m0 / 4u + 1u, dims.lda - 1u);
@@ -319,28 +299,6 @@ fn tn(m0: u32, col4: u32) {
     r13 = tn_row(r13, x3.y, y);
     r14 = tn_row(r14, x3.z, y);
     r15 = tn_row(r15, x3.w, y);
-  }
-}
-
-// Epilogue for one vec4 of C at row m, vec4 column q; bias is aux[q], read once per column by the caller.
-fn store(m: u32, q: u32, acc: vec4<f32>, bias: vec4<f32>) {
-  let n = 4u * q;
-  if (m >= dims.M || n >= dims.N) {
-    return;
-  }
-  // Lanes past N are pad columns: they must stay zero, since later products read them as K.
-  let keep = vec4<u32>(n, n + 1u, n + 2u, n + 3u) < vec4<u32>(dims.N);
-  let idx = m * dims.ldc + q;
-  var v = acc;
-  switch EPILOGUE {
-    case 1u: { v += c[idx]; }
-    case 2u: { v += bias; }
-    case 3u: { v *= dact4(aux[idx]); }
-    default: {}
-  }
-  c[idx] = select(vec4<f32>(0.0), v, keep);
-  if (EPILOGUE == 2u && ACT != 0u && ACT != 9u) {
-    act_out[idx] = select(vec4<f32>(0.0), act4(v), keep);
   }
 }
 

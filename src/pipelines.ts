@@ -14,13 +14,16 @@ interface KernelDef {
 
 /** Every kernel webgrad runs. One .wgsl file each, in shaders/; their header comments give shapes and layout. */
 export const KERNELS = {
-  matmul: { modules: ['activations', 'matmul'], bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'] },
+  matmul: {
+    modules: ['activations', 'matmul_io', 'matmul'],
+    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
+  },
   matmul_wide: {
-    modules: ['activations', 'matmul_wide'],
+    modules: ['activations', 'matmul_io', 'matmul_wide'],
     bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
   },
   matmul_tiled: {
-    modules: ['activations', 'matmul_tiled'],
+    modules: ['activations', 'matmul_io', 'matmul_tiled'],
     bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
   },
   activation: { modules: ['activations', 'activation'], bindings: ['uniform', 'read', 'read', 'write'] },
