@@ -1,6 +1,7 @@
 import type { Engine } from './engine.js';
 import { describe } from './errors.js';
 import type { Random } from './random.js';
+import { SLOT_BYTES } from './pipelines.js';
 import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
 import type { Targets } from './types.js';
 
@@ -81,8 +82,11 @@ export class GpuDataset {
     if (!this.yIndices) arrays.push(['y', this.y, this.n * this.outputs]);
     if (arrays.length === 0) return null;
     const S = GPUBufferUsage;
-    const result = engine.createBuffer('finite-check', 16, S.STORAGE | S.COPY_SRC | S.COPY_DST);
-    engine.write(result, 0, new Uint32Array([0, 0xffffffff, 0, 0xffffffff]));
+    // One 256-byte slot per array: storage bindings must start at a multiple of the offset alignment.
+    const result = engine.createBuffer('finite-check', 2 * SLOT_BYTES, S.STORAGE | S.COPY_SRC | S.COPY_DST);
+    const init = new Uint32Array((2 * SLOT_BYTES) / 4);
+    init[1] = init[SLOT_BYTES / 4 + 1] = 0xffffffff;
+    engine.write(result, 0, init);
     const made: GPUBuffer[] = [result];
     const encoder = engine.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
@@ -94,7 +98,7 @@ export class GpuDataset {
         'finite_check',
         {},
         [count],
-        [buffer, { buffer: result, offset: 8 * k, size: 8 }],
+        [buffer, { buffer: result, offset: SLOT_BYTES * k, size: 8 }],
         grid(engine, count, 64),
       );
       made.push(builder.build('finite-check-uniforms'));
@@ -102,10 +106,13 @@ export class GpuDataset {
     });
     pass.end();
     try {
-      const [out] = await engine.readBack(encoder, [{ buffer: result, offset: 0, size: 16 }]);
-      const words = new Uint32Array(out.buffer, out.byteOffset, 4);
+      const reads = await engine.readBack(
+        encoder,
+        arrays.map((_, k) => ({ buffer: result, offset: SLOT_BYTES * k, size: 8 })),
+      );
       for (let k = 0; k < arrays.length; k++) {
-        if (words[2 * k] > 0) return { array: arrays[k][0], index: words[2 * k + 1] };
+        const [count, first] = new Uint32Array(reads[k].buffer, reads[k].byteOffset, 2);
+        if (count > 0) return { array: arrays[k][0], index: first };
       }
       return null;
     } finally {

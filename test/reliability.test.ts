@@ -185,6 +185,25 @@ describe('bad input gets a clear error and changes nothing', () => {
     model.dispose();
   });
 
+  it('large float datasets with float targets train, and a bad target is found on the GPU', async () => {
+    // x and y are both checked on the GPU here, y's result at the second aligned slot: an unaligned one made the
+    // fit throw and left the engine unusable.
+    const model = engine.mlp({ sizes: [64, 4, 2], activations: ['relu', 'identity'], loss: 'mse' });
+    const rows = Math.ceil(GPU_CHECK_VALUES / 64) + 1;
+    const bx = Float32Array.from({ length: rows * 64 }, (_, i) => (i % 13) / 13 - 0.5);
+    const by = Float32Array.from({ length: rows * 2 }, (_, i) => (i % 5) / 5);
+    const history = await model.fit({ x: bx, y: by }, { batchSize: 8192 });
+    expect(history.steps).toBe(Math.ceil(rows / 8192));
+    by[1234 * 2 + 1] = Number.NaN;
+    const before = engine.memory();
+    await expect(model.fit({ x: bx, y: by }, { batchSize: 8192 })).rejects.toThrow(
+      /y must be finite, found NaN or Infinity at row 1234 of \d+, column 1/,
+    );
+    expect(engine.memory().buffers).toBeLessThanOrEqual(before.buffers);
+    engine.mlp(spec).dispose();
+    model.dispose();
+  });
+
   it('random calls either work or throw a TypeError/RangeError, and never corrupt the model', async () => {
     const model = engine.mlp(spec);
     const value = fc.oneof(
