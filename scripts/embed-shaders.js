@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Embeds shaders/*.wgsl as strings in src/shaders.gen.ts so the same module loads in Node, browsers and
+// Embeds shaders/*.wgsl as strings in src/gpu/shaders.gen.ts so the same module loads in Node, browsers and
 // bundlers without a loader plugin. The .wgsl files stay the source of truth; this output is not committed.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,4 +15,4 @@ const lines = [
   '};',
   '',
 ];
-writeFileSync(join(root, 'src', 'shaders.gen.ts'), lines.join('\n'));
+writeFileSync(join(root, 'src', 'gpu', 'shaders.gen.ts'), lines.join('\n'));

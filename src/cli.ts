@@ -11,7 +11,7 @@ import type { Dataset } from './data/dataset.js';
 import type { Engine } from './engine.js';
 import type { Mlp } from './model.js';
 import { createEngine } from './node.js';
-import type { Activation, Loss, OptimizerOptions, ScheduleOptions } from './types.js';
+import type { Activation, Loss, OptimizerOptions, ScheduleOptions } from './core/types.js';
 
 /** Runs the command line `argv` (without node and the script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {

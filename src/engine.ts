@@ -1,9 +1,9 @@
-import { chooseMatmul, type MatmulChoice, type MatmulTimings } from './autotune.js';
+import { chooseMatmul, type MatmulChoice, type MatmulTimings } from './gpu/autotune.js';
 import { type Checkpoint, Mlp } from './model.js';
-import { loadModel } from './model-file.js';
-import { Pipelines, SLOT_BYTES } from './pipelines.js';
-import { MATMUL_VARIANTS, type MatmulVariant } from './plan.js';
-import type { MlpOptions } from './types.js';
+import { loadModel } from './io/model-file.js';
+import { Pipelines, SLOT_BYTES } from './gpu/pipelines.js';
+import { MATMUL_VARIANTS, type MatmulVariant } from './nn/plan.js';
+import type { MlpOptions } from './core/types.js';
 
 /** How to get a device: pass one you own, or an adapter, or let the engine ask the GPU object for one. */
 export interface EngineOptions {

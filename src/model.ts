@@ -1,13 +1,13 @@
-import { firstNonFinite, GpuDataset, identity, type TrainingData, validateData, validateInputs } from './batches.js';
+import { firstNonFinite, GpuDataset, identity, type TrainingData, validateData, validateInputs } from './data/gpu-dataset.js';
 import type { Engine, ReadRange } from './engine.js';
-import { describe } from './errors.js';
-import { encodeModel, type OptimizerSnapshot } from './model-file.js';
-import { Optimizer } from './optimizers.js';
-import { allocateBatch, type Batch, buildPlan, type Layer, type Plan } from './plan.js';
-import { SLOT_BYTES } from './pipelines.js';
-import { Random } from './random.js';
-import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
-import { type FitOptions, type History, fitModel } from './train.js';
+import { describe } from './core/errors.js';
+import { encodeModel, type OptimizerSnapshot } from './io/model-file.js';
+import { Optimizer } from './nn/optimizers.js';
+import { allocateBatch, type Batch, buildPlan, type Layer, type Plan } from './nn/plan.js';
+import { SLOT_BYTES } from './gpu/pipelines.js';
+import { Random } from './core/random.js';
+import { type Dispatch, DispatchBuilder, grid, record } from './gpu/dispatch.js';
+import { type FitOptions, type History, fitModel } from './train/fit.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -17,7 +17,7 @@ import {
   type MlpOptions,
   type OptimizerOptions,
   type Targets,
-} from './types.js';
+} from './core/types.js';
 
 /** Floats per storage-offset alignment step (256 bytes, which every device accepts). */
 const ALIGN = SLOT_BYTES / 4;

@@ -1,7 +1,7 @@
 // Choosing the matmul kernel per adapter (src/autotune.ts): the adapter-kind rule, the timed choice and its
 // cache, option checking, and that every kernel trains a model to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GPU_VARIANTS, runsOnCpu } from '../src/autotune.js';
+import { GPU_VARIANTS, runsOnCpu } from '../src/gpu/autotune.js';
 import type { AdapterDescription } from '../src/engine.js';
 import { createEngine } from '../src/node.js';
 import { twoSpirals } from '../src/data/synthetic.js';

@@ -1,10 +1,10 @@
 // fit() and evaluate(): GPU-resident data, gathered mini-batches, optimizers and schedules wired as the float64
 // reference says, micro-batching, sampling, determinism, and no readback inside the loop.
 import { describe, expect, it } from 'vitest';
-import { identity, withReplacement } from '../src/batches.js';
-import { Random } from '../src/random.js';
-import { scheduleFactor } from '../src/schedules.js';
-import type { OptimizerOptions, ScheduleOptions } from '../src/types.js';
+import { identity, withReplacement } from '../src/data/gpu-dataset.js';
+import { Random } from '../src/core/random.js';
+import { scheduleFactor } from '../src/nn/schedules.js';
+import type { OptimizerOptions, ScheduleOptions } from '../src/core/types.js';
 import { expectClose, randomArray } from './reference/check.js';
 import { lossAndGradients, predict, type RefSpec, toRefLayers } from './reference/mlp.js';
 import { clipByGlobalNorm, learningRateFactor, RefOptimizer } from './reference/optimizers.js';

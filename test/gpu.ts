@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import type { MatmulChoice } from '../src/autotune.js';
+import type { MatmulChoice } from '../src/gpu/autotune.js';
 import type { Engine } from '../src/engine.js';
 import { createEngine } from '../src/node.js';
 

@@ -2,7 +2,7 @@
 // nn.Sequential names; untrusted files are refused with clear errors before anything is allocated.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors } from '../src/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { randomArray } from './reference/check.js';
 import { useEngine } from './gpu.js';
 

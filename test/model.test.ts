@@ -1,8 +1,8 @@
 // The whole network on the GPU (forward, loss, backward through the fused kernels, update) against the float64
 // reference in test/reference/mlp.ts, over every activation and loss and on awkward widths and batches.
 import { describe, expect, it } from 'vitest';
-import type { Activation, LayerParameters, Loss } from '../src/types.js';
-import { ACTIVATIONS } from '../src/types.js';
+import type { Activation, LayerParameters, Loss } from '../src/core/types.js';
+import { ACTIVATIONS } from '../src/core/types.js';
 import { expectClose, randomArray } from './reference/check.js';
 import { lossAndGradients, predict, type RefSpec, toRefLayers } from './reference/mlp.js';
 import { useEngine } from './gpu.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIVATIONS, type Activation, type Loss } from '../src/types.js';
+import { ACTIVATIONS, type Activation, type Loss } from '../src/core/types.js';
 import { act, activationBackward, activationForward, dact } from './reference/activations.js';
 import { expectClose, randomArray } from './reference/check.js';
 import { lossGrad, lossValue, type RefTargets, rowLosses } from './reference/losses.js';

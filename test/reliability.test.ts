@@ -4,10 +4,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/node.js';
 import { GPU_CHECK_VALUES, type Mlp } from '../src/model.js';
-import { Pipelines, ShaderError } from '../src/pipelines.js';
-import { shaderSources } from '../src/shaders.gen.js';
-import { DivergenceError } from '../src/train.js';
-import type { MlpOptions } from '../src/types.js';
+import { Pipelines, ShaderError } from '../src/gpu/pipelines.js';
+import { shaderSources } from '../src/gpu/shaders.gen.js';
+import { DivergenceError } from '../src/train/fit.js';
+import type { MlpOptions } from '../src/core/types.js';
 import { randomArray } from './reference/check.js';
 import { useEngine } from './gpu.js';
 

@@ -2,8 +2,8 @@
 // does the timing: warm-up, then repetitions of run() calls ended by one sync(), the same way it times TensorFlow.js.
 import { createEngine, type Engine, type MatmulChoice } from '../../src/index.js';
 import type { Mlp } from '../../src/model.js';
-import { matmulGroups } from '../../src/plan.js';
-import { DispatchBuilder, type Dispatch, record } from '../../src/scheduler.js';
+import { matmulGroups } from '../../src/nn/plan.js';
+import { DispatchBuilder, type Dispatch, record } from '../../src/gpu/dispatch.js';
 import type { MatmulForm } from './common.js';
 
 export interface WebgradCase {

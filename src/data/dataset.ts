@@ -1,4 +1,4 @@
-import { Random } from '../random.js';
+import { Random } from '../core/random.js';
 
 /**
  * A supervised dataset held in flat typed arrays, ready to upload to the GPU.

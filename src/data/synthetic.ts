@@ -1,4 +1,4 @@
-import { Random } from '../random.js';
+import { Random } from '../core/random.js';
 import type { Dataset } from './dataset.js';
 
 /** Options shared by the generators. */

@@ -1,8 +1,8 @@
 // Runs in headless Chromium: the library from its browser entry on navigator.gpu, a gradient check against the
 // float64 reference, and training steps. test/browser.test.ts reads the result from window.webgradCheck().
 import { createEngine } from '../../src/index.js';
-import { Random } from '../../src/random.js';
-import type { Activation, Loss } from '../../src/types.js';
+import { Random } from '../../src/core/random.js';
+import type { Activation, Loss } from '../../src/core/types.js';
 import { lossAndGradients, type RefSpec, toRefLayers } from '../reference/mlp.js';
 
 interface Case {

@@ -1,7 +1,7 @@
 // shaders/activation.wgsl (through shaders/activations.wgsl, which the matmul epilogues share) against the
 // float64 reference, at extremes where naive formulas overflow. Tolerance: f32 rounding of each formula.
 import { describe, it } from 'vitest';
-import type { Activation } from '../../src/types.js';
+import type { Activation } from '../../src/core/types.js';
 import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { useEngine } from '../gpu.js';

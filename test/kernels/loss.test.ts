@@ -1,7 +1,7 @@
 // shaders/loss.wgsl: per-row losses and ∂(mean loss)/∂Z_L (1/b folded in) against the reference, for every
 // loss and target form, with logits of size 30 so a naive exp would overflow. Tolerance: f32 over a row.
 import { describe, it } from 'vitest';
-import type { Activation, Loss } from '../../src/types.js';
+import type { Activation, Loss } from '../../src/core/types.js';
 import { act, dact, softmaxRows } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { lossGrad, lossValue, type RefTargets } from '../reference/losses.js';

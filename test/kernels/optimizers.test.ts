@@ -1,7 +1,7 @@
 // shaders/sgd.wgsl, shaders/adam.wgsl and shaders/grad_norm.wgsl against the float64 RefOptimizer (PyTorch's
 // semantics) over several steps, with and without clipping. Tolerance: f32 rounding accumulated over 5 steps.
 import { describe, it } from 'vitest';
-import type { OptimizerOptions } from '../../src/types.js';
+import type { OptimizerOptions } from '../../src/core/types.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { clipByGlobalNorm, RefOptimizer } from '../reference/optimizers.js';
 import { useEngine } from '../gpu.js';

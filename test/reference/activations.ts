@@ -1,4 +1,4 @@
-import type { Activation } from '../../src/types.js';
+import type { Activation } from '../../src/core/types.js';
 
 const LEAK = 0.01;
 const GELU_K = Math.sqrt(2 / Math.PI);

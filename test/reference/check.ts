@@ -1,5 +1,5 @@
 import { assert } from 'vitest';
-import { Random } from '../../src/random.js';
+import { Random } from '../../src/core/random.js';
 
 export interface Tolerance {
   atol: number;

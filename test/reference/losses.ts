@@ -1,4 +1,4 @@
-import type { Loss } from '../../src/types.js';
+import type { Loss } from '../../src/core/types.js';
 import { sigmoid, softmaxRows } from './activations.js';
 
 /** Targets: [b, n] values (probabilities for cross_entropy) or [b] class indices (cross_entropy only). */

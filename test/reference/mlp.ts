@@ -1,4 +1,4 @@
-import type { Activation, Loss } from '../../src/types.js';
+import type { Activation, Loss } from '../../src/core/types.js';
 import { activationBackward, activationForward, sigmoid, softmaxRows } from './activations.js';
 import { lossGrad, lossValue, type RefTargets } from './losses.js';
 

@@ -1,4 +1,4 @@
-import type { OptimizerOptions, ScheduleOptions } from '../../src/types.js';
+import type { OptimizerOptions, ScheduleOptions } from '../../src/core/types.js';
 
 /** SGD, Adam and AdamW over one flat parameter vector, with PyTorch's update rules and defaults. */
 export class RefOptimizer {

@@ -1,5 +1,5 @@
-import { describe } from './errors.js';
-import type { ScheduleOptions } from './types.js';
+import { describe } from '../core/errors.js';
+import type { ScheduleOptions } from '../core/types.js';
 
 /**
  * The learning-rate factor at step t (0-based, over the whole fit) of `totalSteps`, as documented on

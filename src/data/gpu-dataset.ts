@@ -1,9 +1,9 @@
-import type { Engine } from './engine.js';
-import { describe } from './errors.js';
-import type { Random } from './random.js';
-import { SLOT_BYTES } from './pipelines.js';
-import { type Dispatch, DispatchBuilder, grid, record } from './scheduler.js';
-import type { Targets } from './types.js';
+import type { Engine } from '../engine.js';
+import { describe } from '../core/errors.js';
+import type { Random } from '../core/random.js';
+import { SLOT_BYTES } from '../gpu/pipelines.js';
+import { type Dispatch, DispatchBuilder, grid, record } from '../gpu/dispatch.js';
+import type { Targets } from '../core/types.js';
 
 /** Training or evaluation data as the user passes it: x [n, in] (bytes scaled by inputScale), y targets. */
 export interface TrainingData {

@@ -1,7 +1,7 @@
-import type { Engine } from './engine.js';
-import { describe } from './errors.js';
-import { type Dispatch, DispatchBuilder, grid } from './scheduler.js';
-import type { OptimizerOptions } from './types.js';
+import type { Engine } from '../engine.js';
+import { describe } from '../core/errors.js';
+import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
+import type { OptimizerOptions } from '../core/types.js';
 
 /** The GPU buffers an optimizer updates. */
 export interface ParameterBuffers {

@@ -1,4 +1,4 @@
-import type { Engine } from './engine.js';
+import type { Engine } from '../engine.js';
 import { KERNELS, type KernelName, SLOT_BYTES } from './pipelines.js';
 
 /** One recorded dispatch: pipeline, bind group and grid, all made once and replayed every step. */

@@ -1,7 +1,7 @@
-import type { GpuDataset } from './batches.js';
-import type { Engine } from './engine.js';
-import { type Dispatch, DispatchBuilder, grid } from './scheduler.js';
-import type { Activation, Loss } from './types.js';
+import type { GpuDataset } from '../data/gpu-dataset.js';
+import type { Engine } from '../engine.js';
+import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
+import type { Activation, Loss } from '../core/types.js';
 
 /**
  * Plans: the buffers and dispatch lists of a model's passes, made once per batch shape and replayed every step.

@@ -1,6 +1,6 @@
-import type { AdapterDescription, Engine } from './engine.js';
-import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName, matmulGroups } from './plan.js';
-import { type Dispatch, DispatchBuilder, record } from './scheduler.js';
+import type { AdapterDescription, Engine } from '../engine.js';
+import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName, matmulGroups } from '../nn/plan.js';
+import { type Dispatch, DispatchBuilder, record } from './dispatch.js';
 
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the

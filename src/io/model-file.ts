@@ -1,7 +1,7 @@
-import type { Engine } from './engine.js';
-import type { Mlp } from './model.js';
+import type { Engine } from '../engine.js';
+import type { Mlp } from '../model.js';
 import { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';
-import type { Activation, LayerParameters, Loss, OptimizerOptions } from './types.js';
+import type { Activation, LayerParameters, Loss, OptimizerOptions } from '../core/types.js';
 
 /**
  * Model files: safetensors, loadable by PyTorch's safetensors. Tensors are named as nn.Sequential would name

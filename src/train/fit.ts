@@ -1,11 +1,11 @@
-import { firstNonFinite, identity, type TrainingData, withReplacement } from './batches.js';
-import { DeviceLostError } from './engine.js';
-import { describe } from './errors.js';
-import { type Checkpoint, LOSS_SLOTS, type Mlp, STEP_SLOTS } from './model.js';
-import { validateOptimizer } from './optimizers.js';
-import { Random } from './random.js';
-import { scheduleFactor, validateSchedule } from './schedules.js';
-import type { OptimizerOptions, ScheduleOptions } from './types.js';
+import { firstNonFinite, identity, type TrainingData, withReplacement } from '../data/gpu-dataset.js';
+import { DeviceLostError } from '../engine.js';
+import { describe } from '../core/errors.js';
+import { type Checkpoint, LOSS_SLOTS, type Mlp, STEP_SLOTS } from '../model.js';
+import { validateOptimizer } from '../nn/optimizers.js';
+import { Random } from '../core/random.js';
+import { scheduleFactor, validateSchedule } from '../nn/schedules.js';
+import type { OptimizerOptions, ScheduleOptions } from '../core/types.js';
 
 /** What onStep receives, once the step's loss has come back from the GPU. */
 export interface StepInfo {
