@@ -1,12 +1,25 @@
-// The exports shared by the browser entry (index.ts) and the Node entry (node.ts).
-export type { TrainingData } from './data/gpu-dataset.js';
-export * from './data/csv.js';
-export * from './data/dataset.js';
-export * from './data/synthetic.js';
-export type { MatmulChoice, MatmulTimings } from './gpu/autotune.js';
-export { type AdapterDescription, DeviceLostError, Engine, type EngineOptions, type MemoryReport } from './engine.js';
-export { Mlp } from './model.js';
-export { ShaderError } from './gpu/pipelines.js';
+// The public names shared by the browser entry (index.ts) and the Node entry (node.ts), listed one by one so
+// that what users can import is decided here and nowhere else.
+export { DeviceLostError, DivergenceError, ShaderError } from './core/errors.js';
+export {
+  ACTIVATIONS,
+  type Activation,
+  type LayerParameters,
+  LOSSES,
+  type Loss,
+  type MlpOptions,
+  type OptimizerOptions,
+  type ScheduleOptions,
+  type Targets,
+} from './core/types.js';
+export { type CsvDataset, type CsvOptions, parseCsv } from './data/csv.js';
+export { type Dataset, oneHot, splitDataset, subset } from './data/dataset.js';
+export { circles, moons, type SyntheticOptions, twoSpirals, xor, xorTable } from './data/synthetic.js';
+export type { TrainingData } from './data/validate.js';
+export { Engine, type EngineOptions } from './engine.js';
+export type { MatmulChoice } from './gpu/autotune.js';
+export type { MatmulTimings } from './gpu/kernels.js';
+export type { AdapterDescription, MemoryReport } from './gpu/runtime.js';
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from './io/safetensors.js';
-export type { EpochInfo, FitOptions, History, StepInfo } from './train/fit.js';
-export * from './core/types.js';
+export { Mlp } from './model.js';
+export type { EpochInfo, FitOptions, History, StepInfo } from './train/options.js';

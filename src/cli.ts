@@ -4,14 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { DataError, oneHot, type Prepared, prepareData } from './cli/datasets.js';
+import { DataError, type Prepared, prepareData } from './cli/datasets.js';
 import { HELP, parseCommand, type TrainArgs, UsageError } from './cli/options.js';
 import { createReporter, type ReportMode } from './cli/report.js';
-import type { Dataset } from './data/dataset.js';
-import type { Engine } from './engine.js';
-import type { Mlp } from './model.js';
-import { createEngine } from './node.js';
-import type { Activation, Loss, OptimizerOptions, ScheduleOptions } from './core/types.js';
+import {
+  type Activation,
+  createEngine,
+  type Dataset,
+  type Engine,
+  type Loss,
+  type Mlp,
+  type OptimizerOptions,
+  oneHot,
+  type ScheduleOptions,
+} from './node.js';
 
 /** Runs the command line `argv` (without node and the script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -75,7 +81,7 @@ async function train(args: TrainArgs): Promise<number> {
   try {
     const model = engine.mlp({ sizes: plan.sizes, activations: plan.activations, loss: plan.loss, seed: args.seed });
     describeRun(report.info, data, plan, model, engine);
-    const work = flopsPerSample(plan.sizes) * data.train.n * plan.epochs;
+    const work = model.flopsPerSample * data.train.n * plan.epochs;
     if (engine.adapter.architecture === 'swiftshader' && work > 1e10) {
       report.info('note: SwiftShader runs on the CPU and is slow; --samples or --epochs make a shorter run');
     }
@@ -108,7 +114,7 @@ async function train(args: TrainArgs): Promise<number> {
       testSamples: data.test.n,
       seconds,
       samplesPerSec,
-      gflops: (samplesPerSec * flopsPerSample(plan.sizes)) / 1e9,
+      gflops: (samplesPerSec * model.flopsPerSample) / 1e9,
       aborted: history.aborted,
     });
     if (args.out) {
@@ -182,13 +188,6 @@ function resolveActivations(given: Activation[] | undefined, layers: number, los
     );
   }
   return acts;
-}
-
-/** Multiply-adds of a training step per sample: forward, and backward to activations and weights (3 × 2 × in·out). */
-export function flopsPerSample(sizes: readonly number[]): number {
-  let sum = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) sum += sizes[l] * sizes[l + 1];
-  return 6 * sum;
 }
 
 function describeRun(info: (text: string) => void, data: Prepared, plan: Plan, model: Mlp, engine: Engine): void {

@@ -7,7 +7,8 @@ import { scheduleFactor } from '../src/nn/schedules.js';
 import type { OptimizerOptions, ScheduleOptions } from '../src/core/types.js';
 import { expectClose, randomArray } from './reference/check.js';
 import { lossAndGradients, predict, type RefSpec, toRefLayers } from './reference/mlp.js';
-import { clipByGlobalNorm, learningRateFactor, RefOptimizer } from './reference/optimizers.js';
+import { clipByGlobalNorm, RefOptimizer } from './reference/optimizers.js';
+import { learningRateFactor } from './reference/schedules.js';
 import { useEngine } from './gpu.js';
 
 const engine = await useEngine();
@@ -91,15 +92,32 @@ describe('fit follows the reference step by step', () => {
 });
 
 describe('schedules', () => {
-  it.each<ScheduleOptions>([
-    { type: 'constant', warmupSteps: 3 },
+  const proper: ScheduleOptions[] = [
+    { type: 'constant' },
     { type: 'step', stepSize: 4, gamma: 0.3 },
-    { type: 'exponential', gamma: 0.9, warmupSteps: 2 },
-    { type: 'cosine', minFactor: 0.1, warmupSteps: 5 },
+    { type: 'step', stepSize: 1 },
+    { type: 'step', stepSize: 7 },
+    { type: 'exponential', gamma: 0.9 },
+    { type: 'exponential', gamma: 1.05 },
+    { type: 'cosine' },
+    { type: 'cosine', minFactor: 0.1 },
+    { type: 'cosine', minFactor: 1 },
     { type: 'linear' },
-  ])('$type matches its formula at every step', (schedule) => {
-    for (let t = 0; t < 40; t++) {
-      expect(scheduleFactor(schedule, t, 30)).toBeCloseTo(learningRateFactor(schedule, t, 30), 12);
+    { type: 'linear', minFactor: 0.25 },
+  ];
+  const cases = proper.flatMap((schedule) =>
+    [undefined, 1, 3, 5].map((warmupSteps) => (warmupSteps === undefined ? schedule : { ...schedule, warmupSteps })),
+  );
+  it.each(cases)('$type (warmup $warmupSteps) matches the reference at every step', (schedule) => {
+    // Fits shorter than, as long as and longer than the warmup, and steps well past the end (resumed runs).
+    for (const total of [1, 3, 5, 6, 30]) {
+      const ts = Array.from({ length: total + 15 }, (_, t) => t);
+      expectClose(
+        ts.map((t) => scheduleFactor(schedule, t, total)),
+        ts.map((t) => learningRateFactor(schedule, t, total)),
+        { atol: 1e-15, rtol: 1e-12 },
+        `${JSON.stringify(schedule)} over ${total} steps`,
+      );
     }
   });
 });
@@ -211,7 +229,7 @@ describe('fit behaviour', () => {
 
   it('reads back asynchronously: one mapAsync per submitted group, not per step', async () => {
     const model = engine.mlp({ ...spec, seed: 1 });
-    const proto = Object.getPrototypeOf(model.params) as GPUBuffer;
+    const proto = Object.getPrototypeOf(model.network.params) as GPUBuffer;
     const original = proto.mapAsync;
     let maps = 0;
     proto.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {

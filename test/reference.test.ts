@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIVATIONS, type Activation, type Loss } from '../src/core/types.js';
+import { ACTIVATIONS, type Activation, type Loss, type ScheduleOptions } from '../src/core/types.js';
 import { act, activationBackward, activationForward, dact } from './reference/activations.js';
 import { expectClose, randomArray } from './reference/check.js';
 import { lossGrad, lossValue, type RefTargets, rowLosses } from './reference/losses.js';
 import { forward, lossAndGradients, predict, type RefLayer, type RefSpec, toRefLayers } from './reference/mlp.js';
-import { clipByGlobalNorm, learningRateFactor, RefOptimizer } from './reference/optimizers.js';
+import { clipByGlobalNorm, RefOptimizer } from './reference/optimizers.js';
+import { learningRateFactor } from './reference/schedules.js';
 
 // Central differences in float64 with h = 1e-6: truncation error ~h²·f''' ≈ 1e-12 and rounding error
 // ~1e-16·|f|/h ≈ 1e-10 (the worst seen is 5e-10), so this leaves a 20x margin yet catches any wrong term.
@@ -427,6 +428,70 @@ describe('schedules', () => {
     [{ type: 'linear', warmupSteps: 5 } as const, 10, 15, 0.5],
   ])('%o at step %i of %i is %d', (schedule, t, total, factor) => {
     expectClose([learningRateFactor(schedule, t, total)], [factor], EXACT, `${schedule.type} t=${t}`);
+  });
+
+  // Whole runs computed by hand from the formulas in the ScheduleOptions JSDoc, at t = 0, 1, 2, ...
+  it.each<[string, ScheduleOptions, number, number[]]>([
+    ['cosine over 4 steps', { type: 'cosine' }, 4, [1, (2 + Math.SQRT2) / 4, 0.5, (2 - Math.SQRT2) / 4, 0, 0, 0]],
+    ['cosine, exact decimals', { type: 'cosine' }, 4, [1, 0.8535533905932737, 0.5, 0.14644660940672627, 0]],
+    [
+      'cosine, min 0.5, warmup 2',
+      { type: 'cosine', minFactor: 0.5, warmupSteps: 2 },
+      6,
+      [0.5, 1, 1, 0.9267766952966369, 0.75, 0.5732233047033631, 0.5, 0.5, 0.5],
+    ],
+    [
+      'cosine whose warmup takes the whole fit',
+      { type: 'cosine', warmupSteps: 4, minFactor: 0.2 },
+      4,
+      [0.25, 0.5, 0.75, 1, 0.2],
+    ],
+    ['constant, warmup 3', { type: 'constant', warmupSteps: 3 }, 10, [1 / 3, 2 / 3, 1, 1, 1]],
+    ['step 2, gamma 0.5', { type: 'step', stepSize: 2, gamma: 0.5 }, 10, [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]],
+    ['step 1, default gamma 0.1', { type: 'step', stepSize: 1 }, 10, [1, 0.1, 0.01, 0.001]],
+    [
+      'step 2, gamma 0.5, warmup 3',
+      { type: 'step', stepSize: 2, gamma: 0.5, warmupSteps: 3 },
+      10,
+      [1 / 3, 2 / 3, 1, 1, 1, 0.5, 0.5, 0.25],
+    ],
+    ['exponential 0.5', { type: 'exponential', gamma: 0.5 }, 3, [1, 0.5, 0.25, 0.125, 0.0625]],
+    ['exponential 2 (growth)', { type: 'exponential', gamma: 2 }, 3, [1, 2, 4, 8, 16]],
+    ['exponential 0.5, warmup 2', { type: 'exponential', gamma: 0.5, warmupSteps: 2 }, 10, [0.5, 1, 1, 0.5, 0.25]],
+    ['linear over 4 steps', { type: 'linear' }, 4, [1, 0.75, 0.5, 0.25, 0, 0]],
+    ['linear, min 0.5', { type: 'linear', minFactor: 0.5 }, 4, [1, 0.875, 0.75, 0.625, 0.5, 0.5, 0.5]],
+    [
+      'linear, min 0.2, warmup 2',
+      { type: 'linear', minFactor: 0.2, warmupSteps: 2 },
+      6,
+      [0.5, 1, 1, 0.8, 0.6, 0.4, 0.2, 0.2],
+    ],
+  ])('%s: known factors at every step', (_, schedule, total, factors) => {
+    expectClose(
+      factors.map((_, t) => learningRateFactor(schedule, t, total)),
+      factors,
+      EXACT,
+      schedule.type,
+    );
+  });
+
+  it('starts every schedule proper at 1 and holds cosine and linear at their floor past the end', () => {
+    for (const schedule of [
+      { type: 'constant' },
+      { type: 'step', stepSize: 3, gamma: 0.7 },
+      { type: 'exponential', gamma: 0.9 },
+      { type: 'cosine', minFactor: 0.3 },
+      { type: 'linear', minFactor: 0.3 },
+    ] as ScheduleOptions[]) {
+      for (const warmupSteps of [0, 1, 5]) {
+        const s = { ...schedule, warmupSteps };
+        expectClose([learningRateFactor(s, warmupSteps, 20)], [1], EXACT, `${s.type} after warmup ${warmupSteps}`);
+        if (s.type === 'cosine' || s.type === 'linear') {
+          const ends = [20, 21, 50, 1000].map((t) => learningRateFactor(s, t, 20));
+          expectClose(ends, [0.3, 0.3, 0.3, 0.3], EXACT, `${s.type} past the end`);
+        }
+      }
+    }
   });
 });
 

@@ -3,10 +3,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/node.js';
-import { GPU_CHECK_VALUES, type Mlp } from '../src/model.js';
-import { Pipelines, ShaderError } from '../src/gpu/pipelines.js';
+import { GPU_CHECK_VALUES } from '../src/data/gpu-dataset.js';
+import type { Mlp } from '../src/model.js';
+import { DivergenceError, ShaderError } from '../src/core/errors.js';
+import { Pipelines } from '../src/gpu/pipelines.js';
 import { shaderSources } from '../src/gpu/shaders.gen.js';
-import { DivergenceError } from '../src/train/fit.js';
 import type { MlpOptions } from '../src/core/types.js';
 import { randomArray } from './reference/check.js';
 import { useEngine } from './gpu.js';
@@ -20,7 +21,7 @@ const y = Uint32Array.from({ length: n }, (_, i) => Number(x[3 * i] > 0) + 2 * N
 
 /** Parameters and optimizer state, to show a refused call changed nothing. */
 async function state(model: Mlp) {
-  const c = await model.checkpoint(0);
+  const c = await model.network.checkpoint(0);
   return { params: c.params, optimizer: c.optimizer?.state ?? null, steps: model.stepCount };
 }
 

@@ -25,6 +25,7 @@ function bits(data: Float32Array): number[] {
 }
 
 const entry = (shape: unknown, offsets: unknown, dtype: unknown = 'F32') => ({ dtype, shape, data_offsets: offsets });
+const ok = (shape: unknown, offsets: unknown, dtype?: unknown) => JSON.stringify({ w: entry(shape, offsets, dtype) });
 
 function refuses(bytes: Uint8Array, kind: typeof RangeError | typeof TypeError, message: RegExp | string): void {
   let caught: unknown;
@@ -233,8 +234,6 @@ describe('decodeSafetensors on hand-built files', () => {
 });
 
 describe('decodeSafetensors refusals', () => {
-  const ok = (shape: unknown, offsets: unknown, dtype?: unknown) => JSON.stringify({ w: entry(shape, offsets, dtype) });
-
   it('refuses input shorter than the length field', () => {
     refuses(new Uint8Array(0), RangeError, /at least 8 bytes.*got 0/);
     refuses(new Uint8Array(7), RangeError, /at least 8 bytes.*got 7/);
@@ -360,6 +359,62 @@ describe('decodeSafetensors refusals', () => {
   it('refuses names and metadata with unpaired surrogates', () => {
     refuses(file(JSON.stringify({ '\ud800': entry([], [0, 4]) }), f32(1)), TypeError, /unpaired surrogate/);
     refuses(file('{"__metadata__":{"k":"\\udc00"}}'), TypeError, /unpaired surrogate/);
+  });
+});
+
+describe('untrusted names and values', () => {
+  it('treats every Object.prototype name as an ordinary tensor name and metadata key', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+    const header = [
+      '"__metadata__":{' + names.map((k) => `"${k}":"${k}!"`).join(',') + '}',
+      ...names.map((name, i) => `"${name}":${JSON.stringify(entry([1], [4 * i, 4 * i + 4]))}`),
+    ];
+    const out = decodeSafetensors(file('{' + header.join(',') + '}', f32(...names.map((_, i) => i))));
+    expect(out.tensors.map((t) => [t.name, t.data[0]])).toEqual(names.map((name, i) => [name, i]));
+    expect(Object.keys(out.metadata)).toEqual(names);
+    for (const name of names) expect(Object.getOwnPropertyDescriptor(out.metadata, name)?.value).toBe(`${name}!`);
+    expect(Object.getPrototypeOf(out.metadata)).toBe(null);
+    // A file that lists "__proto__" under __metadata__ as an object is refused, not merged into a prototype.
+    refuses(file('{"__metadata__":{"__proto__":{"k":"v"}}}'), TypeError, /metadata "__proto__" must be a string/);
+    expect('k' in {}).toBe(false);
+  });
+
+  it('refuses deeply nested values with a clear message, not a stack overflow', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const cases: [string, RegExp][] = [
+      [`{"w":${deep}}`, /^safetensors: tensor "w" must be an object .*got an array nested too deeply to show$/],
+      [`{"__metadata__":{"k":${deep}}}`, /^safetensors: metadata "k" must be a string, got an array nested too/],
+      [`{"__metadata__":${deep}}`, /^safetensors: __metadata__ must be an object of strings, got an array nested/],
+      [`{"w":{"dtype":${deep},"shape":[],"data_offsets":[0,0]}}`, /^safetensors: tensor "w" dtype must be a string/],
+      [`{"w":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`, /^safetensors: tensor "w" shape must be an/],
+    ];
+    for (const [header, message] of cases) refuses(file(header), TypeError, message);
+  });
+
+  it('shows non-finite numbers as themselves, not as JSON null', () => {
+    refuses(
+      file('{"w":{"dtype":1e999,"shape":[1],"data_offsets":[0,4]}}', f32(1)),
+      TypeError,
+      /dtype must be a string, got Infinity$/,
+    );
+    refuses(file('{"__metadata__":{"k":-1e999}}'), TypeError, /metadata "k" must be a string, got -Infinity$/);
+  });
+
+  it('refuses to encode metadata that is not a plain object, and tensors that are not a list of objects', () => {
+    const bad = [new Map([['k', 'v']]), new (class Meta {})(), ['v'], new Date(0)];
+    for (const metadata of bad) {
+      expect(() => encodeSafetensors([], metadata as unknown as Record<string, string>)).toThrow(
+        /^safetensors: metadata must be an object of strings/,
+      );
+    }
+    expect(Object.keys(decodeSafetensors(encodeSafetensors([], Object.create(null))).metadata)).toEqual([]);
+    const tensors = [{}, null, 'w', undefined] as unknown as TensorEntry[][];
+    expect(() => encodeSafetensors(tensors[0])).toThrow(/^safetensors: tensors must be an array/);
+    for (const t of tensors.slice(1)) {
+      expect(() => encodeSafetensors([t as unknown as TensorEntry])).toThrow(
+        /^safetensors: each tensor must be an object/,
+      );
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 // Where webgrad plugs into the benchmark. Each function prepares one case on the page's own device; the harness
 // does the timing: warm-up, then repetitions of run() calls ended by one sync(), the same way it times TensorFlow.js.
 import { createEngine, type Engine, type MatmulChoice } from '../../src/index.js';
+import { type Dispatch, DispatchBuilder, record } from '../../src/gpu/dispatch.js';
+import { matmulGroups } from '../../src/gpu/kernels.js';
 import type { Mlp } from '../../src/model.js';
-import { matmulGroups } from '../../src/nn/plan.js';
-import { DispatchBuilder, type Dispatch, record } from '../../src/gpu/dispatch.js';
 import type { MatmulForm } from './common.js';
 
 export interface WebgradCase {
@@ -105,16 +105,17 @@ async function trainingCase(engine: Engine, sizes: number[], batch: number) {
   });
   const x = Float32Array.from({ length: batch * sizes[0] }, (_, i) => Math.sin(i) / 2);
   const y = Uint32Array.from({ length: batch }, (_, i) => i % sizes[sizes.length - 1]);
-  const ds = await model.dataset({ x, y }, 'bench');
-  const optimizer = model.optimizerFor({ type: 'sgd', learningRate: 0.01 });
+  const net = model.network;
+  const ds = await net.datasets.get({ x, y }, 'bench');
+  const optimizer = net.optimizerFor({ type: 'sgd', learningRate: 0.01 });
   const step = (submit = true) => {
     const encoder = engine.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    const slots = model.recordStep(pass, ds, 0, batch, 0, 0.01, 1, optimizer.dispatches);
+    const slots = net.recordStep(pass, ds, { start: 0, rows: batch, lr: 0.01, lossSlot: 1 }, 0, optimizer.dispatches);
     pass.end();
     const commands = encoder.finish();
     if (!submit) return;
-    model.flushSteps(slots);
+    net.flushSteps(slots);
     engine.device.queue.submit([commands]);
   };
   return { model, step };

@@ -54,13 +54,6 @@ function tile(ds: Dataset, rows: number): Dataset {
   return { ...ds, x, y, n: rows };
 }
 
-/** Class indices as one-hot rows, for the losses that take float targets. */
-export function oneHot(y: Uint32Array, classes: number): Float32Array {
-  const out = new Float32Array(y.length * classes);
-  for (let i = 0; i < y.length; i++) out[i * classes + y[i]] = 1;
-  return out;
-}
-
 /** Rows [from, from + count) of a dataset's inputs as floats, as predict takes them. */
 export function rowsAsFloat(ds: Dataset, from: number, count: number): Float32Array {
   const d = ds.inputs;

@@ -15,7 +15,7 @@ import { Curves } from './charts.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
 import { classOneShare, drawRegions, gridInputs } from './regions.js';
-import { flopsPerSample, type RunConfig, Session, type SessionState } from './session.js';
+import { type RunConfig, Session, type SessionState } from './session.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -456,7 +456,7 @@ function drawStats(): void {
   setStat('stat-loss', live.loss, live.loss.toFixed(4));
   setStat('stat-accuracy', live.accuracy, pct(live.accuracy));
   setStat('stat-speed', live.speed, Math.round(live.speed).toLocaleString('en-US'));
-  const gflops = (live.speed * flopsPerSample(s.config.sizes)) / 1e9;
+  const gflops = (live.speed * s.model.flopsPerSample) / 1e9;
   setStat('stat-gflops', gflops, gflops < 10 ? gflops.toFixed(3) : gflops.toFixed(1));
 }
 

@@ -8,7 +8,8 @@ import type {
   ScheduleOptions,
   StepInfo,
 } from '../../src/index.js';
-import { type DemoData, oneHot } from './data.js';
+import { oneHot } from '../../src/index.js';
+import type { DemoData } from './data.js';
 
 /** Everything one training run is made of. */
 export interface RunConfig {
@@ -158,11 +159,4 @@ export class Session {
       this.controller = null;
     }
   }
-}
-
-/** Multiply-adds of one training step per sample: forward, and backward to activations and to weights. */
-export function flopsPerSample(sizes: readonly number[]): number {
-  let sum = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) sum += sizes[l] * sizes[l + 1];
-  return 6 * sum;
 }

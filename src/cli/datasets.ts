@@ -136,10 +136,3 @@ function standardise(train: Dataset, others: Dataset[]): void {
     }
   }
 }
-
-/** Class indices as one-hot rows, for the losses that take float targets. */
-export function oneHot(y: Uint32Array, classes: number): Float32Array {
-  const out = new Float32Array(y.length * classes);
-  for (let i = 0; i < y.length; i++) out[i * classes + y[i]] = 1;
-  return out;
-}

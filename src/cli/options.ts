@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ACTIVATIONS, type Activation, LOSSES, type Loss, type OptimizerOptions } from '../core/types.js';
+import { ACTIVATIONS, type Activation, LOSSES, type Loss, type OptimizerOptions } from '../api.js';
 
 /** A command-line mistake: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { EpochInfo, StepInfo } from '../train/fit.js';
+import type { EpochInfo, StepInfo } from '../api.js';
 
 /** How a run reports: progress bars on a terminal, plain lines in logs, JSON lines for programs. */
 export type ReportMode = 'bars' | 'plain' | 'json';

@@ -8,3 +8,27 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
 }
+
+/** The device was lost (driver reset, GPU removed, destroyed under the engine, or a simulated loss). */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+/** A WGSL compilation error, with positions mapped back to shaders/<file>.wgsl:line:column. */
+export class ShaderError extends Error {
+  override name = 'ShaderError';
+}
+
+/** The loss or the parameters stopped being finite; the model holds the last finite checkpoint. */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+  constructor(
+    message: string,
+    /** Step whose loss was not finite. */
+    readonly step: number,
+    /** Step of the checkpoint the model was restored to. */
+    readonly restoredStep: number,
+  ) {
+    super(message);
+  }
+}

@@ -60,3 +60,10 @@ export function splitDataset<T extends Dataset>(ds: T, testFraction: number, see
   const nTest = Math.round(ds.n * testFraction);
   return { train: subset(ds, order.subarray(nTest)), test: subset(ds, order.subarray(0, nTest)) };
 }
+
+/** Class indices as one-hot rows, for the losses that take float targets. */
+export function oneHot(y: Uint32Array, classes: number): Float32Array {
+  const out = new Float32Array(y.length * classes);
+  for (let i = 0; i < y.length; i++) out[i * classes + y[i]] = 1;
+  return out;
+}

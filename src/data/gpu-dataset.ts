@@ -1,17 +1,11 @@
-import type { Engine } from '../engine.js';
-import { describe } from '../core/errors.js';
 import type { Random } from '../core/random.js';
-import { SLOT_BYTES } from '../gpu/pipelines.js';
 import { type Dispatch, DispatchBuilder, grid, record } from '../gpu/dispatch.js';
-import type { Targets } from '../core/types.js';
+import { dims, SLOT_BYTES } from '../gpu/kernels.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { type TrainingData, validateData } from './validate.js';
 
-/** Training or evaluation data as the user passes it: x [n, in] (bytes scaled by inputScale), y targets. */
-export interface TrainingData {
-  x: Float32Array | Uint8Array;
-  y: Targets;
-  /** Factor applied to a Uint8Array x on the GPU (e.g. 1/255 for pixels). Default 1. */
-  inputScale?: number;
-}
+/** Datasets with more values than this are checked for NaN and ±Inf on the GPU rather than the CPU. */
+export const GPU_CHECK_VALUES = 1 << 22;
 
 let nextId = 1;
 
@@ -30,7 +24,7 @@ export class GpuDataset {
   private released = false;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly runtime: Runtime,
     readonly n: number,
     readonly inputs: number,
     readonly outputs: number,
@@ -41,9 +35,9 @@ export class GpuDataset {
     this.yIndices = data.y instanceof Uint32Array;
     this.scale = data.inputScale ?? 1;
     const xBytes = this.bytes ? Math.ceil(data.x.length / 4) * 4 : data.x.length * 4;
-    this.x = engine.createBuffer('dataset-x', xBytes, S.STORAGE | S.COPY_DST);
-    this.y = engine.createBuffer('dataset-y', data.y.length * 4, S.STORAGE | S.COPY_DST);
-    this.order = engine.createBuffer('dataset-order', n * 4, S.STORAGE | S.COPY_DST);
+    this.x = runtime.createBuffer('dataset-x', xBytes, S.STORAGE | S.COPY_DST);
+    this.y = runtime.createBuffer('dataset-y', data.y.length * 4, S.STORAGE | S.COPY_DST);
+    this.order = runtime.createBuffer('dataset-order', n * 4, S.STORAGE | S.COPY_DST);
     this.write(data);
     this.setOrder(identity(n));
   }
@@ -64,11 +58,11 @@ export class GpuDataset {
       // writeBuffer wants a multiple of 4 bytes; the tail of the last word is never read.
       const padded = new Uint8Array(Math.ceil(data.x.length / 4) * 4);
       padded.set(data.x as Uint8Array);
-      this.engine.write(this.x, 0, padded);
+      this.runtime.write(this.x, 0, padded);
     } else {
-      this.engine.write(this.x, 0, data.x);
+      this.runtime.write(this.x, 0, data.x);
     }
-    this.engine.write(this.y, 0, data.y);
+    this.runtime.write(this.y, 0, data.y);
   }
 
   /**
@@ -76,37 +70,37 @@ export class GpuDataset {
    * finite_check.wgsl per array and one small readback. Returns the first bad value's place, or null.
    */
   async findNonFinite(): Promise<{ array: 'x' | 'y'; index: number } | null> {
-    const engine = this.engine;
+    const runtime = this.runtime;
     const arrays: ['x' | 'y', GPUBuffer, number][] = [];
     if (!this.bytes) arrays.push(['x', this.x, this.n * this.inputs]);
     if (!this.yIndices) arrays.push(['y', this.y, this.n * this.outputs]);
     if (arrays.length === 0) return null;
     const S = GPUBufferUsage;
     // One 256-byte slot per array: storage bindings must start at a multiple of the offset alignment.
-    const result = engine.createBuffer('finite-check', 2 * SLOT_BYTES, S.STORAGE | S.COPY_SRC | S.COPY_DST);
+    const result = runtime.createBuffer('finite-check', 2 * SLOT_BYTES, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     const init = new Uint32Array((2 * SLOT_BYTES) / 4);
     init[1] = init[SLOT_BYTES / 4 + 1] = 0xffffffff;
-    engine.write(result, 0, init);
+    runtime.write(result, 0, init);
     const made: GPUBuffer[] = [result];
-    const encoder = engine.device.createCommandEncoder();
+    const encoder = runtime.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     arrays.forEach(([, buffer, count], k) => {
       const list: Dispatch[] = [];
-      const builder = new DispatchBuilder(engine);
+      const builder = new DispatchBuilder(runtime);
       builder.add(
         list,
         'finite_check',
         {},
-        [count],
+        dims.finite_check({ count }),
         [buffer, { buffer: result, offset: SLOT_BYTES * k, size: 8 }],
-        grid(engine, count, 64),
+        grid(runtime, count, 64),
       );
       made.push(builder.build('finite-check-uniforms'));
       record(pass, list, 0);
     });
     pass.end();
     try {
-      const reads = await engine.readBack(
+      const reads = await runtime.readBack(
         encoder,
         arrays.map((_, k) => ({ buffer: result, offset: SLOT_BYTES * k, size: 8 })),
       );
@@ -116,19 +110,19 @@ export class GpuDataset {
       }
       return null;
     } finally {
-      for (const b of made) engine.releaseBuffer(b);
+      for (const b of made) runtime.releaseBuffer(b);
     }
   }
 
   /** Sets the row order batches are drawn in (a permutation, or a sample with replacement). */
   setOrder(order: Uint32Array): void {
-    this.engine.write(this.order, 0, order);
+    this.runtime.write(this.order, 0, order);
   }
 
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const b of [this.x, this.y, this.order]) this.engine.releaseBuffer(b);
+    for (const b of [this.x, this.y, this.order]) this.runtime.releaseBuffer(b);
   }
 }
 
@@ -146,78 +140,71 @@ export function withReplacement(n: number, rng: Random): Uint32Array {
   return order;
 }
 
-/**
- * Checks data against a model's shape before anything reaches the GPU: types, lengths, class indices in range,
- * and (for float inputs and targets) that every value is finite. Returns the number of rows.
- */
-export function validateData(
-  data: TrainingData,
-  inputs: number,
-  outputs: number,
-  indicesAllowed: boolean,
-  what: string,
-  checkFinite = true,
-): number {
-  if (typeof data !== 'object' || data === null) {
-    throw new TypeError(`${what}: expected data { x, y }, got ${describe(data)}`);
-  }
-  const { x, y } = data;
-  if (!(x instanceof Float32Array || x instanceof Uint8Array)) {
-    throw new TypeError(`${what}: x must be a Float32Array or Uint8Array [n, ${inputs}], got ${describe(x)}`);
-  }
-  const n = validateInputs(x, inputs, what, checkFinite);
-  if (data.inputScale !== undefined && !(typeof data.inputScale === 'number' && Number.isFinite(data.inputScale))) {
-    throw new TypeError(`${what}: inputScale must be a finite number, got ${describe(data.inputScale)}`);
-  }
-  if (y instanceof Uint32Array) {
-    if (!indicesAllowed) throw new TypeError(`${what}: class indices (Uint32Array) need the cross_entropy loss`);
-    if (y.length !== n)
-      throw new RangeError(`${what}: y must hold ${n} class indices (one per row of x), got ${y.length}`);
-    for (let i = 0; i < n; i++) {
-      if (y[i] >= outputs) throw new RangeError(`${what}: y[${i}] = ${y[i]} is not a class index in [0, ${outputs})`);
-    }
-  } else if (y instanceof Float32Array) {
-    if (y.length !== n * outputs) {
-      throw new RangeError(`${what}: y must hold ${n}x${outputs} = ${n * outputs} targets, got ${y.length}`);
-    }
-    const bad = checkFinite ? firstNonFinite(y) : -1;
-    if (bad >= 0) {
-      throw new RangeError(
-        `${what}: y must be finite, got ${y[bad]} at row ${Math.floor(bad / outputs)}, column ${bad % outputs}`,
-      );
-    }
-  } else {
-    throw new TypeError(`${what}: y must be a Float32Array [n, ${outputs}] or Uint32Array [n], got ${describe(y)}`);
-  }
-  return n;
+/** A model's shape as its datasets must match it. */
+export interface DataShape {
+  inputs: number;
+  outputs: number;
+  /** Class indices (Uint32Array targets) are allowed: the cross_entropy loss. */
+  indices: boolean;
 }
 
 /**
- * Checks inputs x [n, inputs]: a whole number n >= 1 of rows and, for floats when asked, only finite values.
- * Returns n.
+ * The GPU copies of the datasets a model trains and evaluates on: buffers made once per x array and kept while
+ * that array lives, values uploaded on every call (the caller may have changed them in place). Small data is
+ * checked for NaN and ±Inf on the CPU before upload; large data on the GPU after it, and released again if bad.
  */
-export function validateInputs(x: Float32Array | Uint8Array, inputs: number, what: string, checkFinite = true): number {
-  if (x.length === 0 || x.length % inputs !== 0) {
-    throw new RangeError(
-      `${what}: x must hold n x ${inputs} values (n >= 1) for a ${inputs}-input model, got ${x.length}`,
-    );
-  }
-  if (x instanceof Float32Array && checkFinite) {
-    const bad = firstNonFinite(x);
-    if (bad >= 0) {
-      throw new RangeError(
-        `${what}: x must be finite, got ${x[bad]} at row ${Math.floor(bad / inputs)}, column ${bad % inputs}`,
-      );
-    }
-  }
-  return x.length / inputs;
-}
+export class DatasetCache {
+  private byArray = new WeakMap<object, GpuDataset>();
+  private readonly live = new Set<GpuDataset>();
 
-/** Index of the first NaN or ±Infinity in `a`, or -1. */
-export function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) {
-    // x - x is NaN exactly for NaN and ±Infinity: one subtraction instead of isFinite's call.
-    if (a[i] - a[i] !== 0) return i;
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly shape: DataShape,
+  ) {}
+
+  /** The dataset of `data` on the GPU, checked against the model's shape; `what` names the call in errors. */
+  async get(data: TrainingData, what: string): Promise<GpuDataset> {
+    const { inputs, outputs, indices } = this.shape;
+    const big = (data?.x?.length ?? 0) + (data?.y?.length ?? 0) > GPU_CHECK_VALUES;
+    const n = validateData(data, inputs, outputs, indices, what, !big);
+    let ds = this.byArray.get(data.x);
+    if (ds?.fits(data, n)) {
+      ds.write(data);
+    } else {
+      if (ds) this.drop(ds, data.x);
+      ds = new GpuDataset(this.runtime, n, inputs, outputs, data);
+      this.byArray.set(data.x, ds);
+      this.live.add(ds);
+    }
+    if (big) {
+      const bad = await ds.findNonFinite();
+      if (bad) {
+        this.drop(ds, data.x);
+        const width = bad.array === 'x' ? inputs : outputs;
+        throw new RangeError(
+          `${what}: ${bad.array} must be finite, found NaN or Infinity at row ${Math.floor(bad.index / width)} ` +
+            `of ${n}, column ${bad.index % width}`,
+        );
+      }
+    }
+    return ds;
   }
-  return -1;
+
+  /** Forgets every dataset without touching its buffers, which died with a lost device. */
+  forgetAll(): void {
+    this.byArray = new WeakMap();
+    this.live.clear();
+  }
+
+  /** Frees every dataset's buffers. */
+  releaseAll(): void {
+    for (const ds of this.live) ds.release();
+    this.forgetAll();
+  }
+
+  private drop(ds: GpuDataset, key: object): void {
+    ds.release();
+    this.live.delete(ds);
+    this.byArray.delete(key);
+  }
 }

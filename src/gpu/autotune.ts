@@ -1,6 +1,15 @@
-import type { AdapterDescription, Engine } from '../engine.js';
-import { MATMUL_VARIANTS, type MatmulVariant, type MatmulVariantName, matmulGroups } from '../nn/plan.js';
 import { type Dispatch, DispatchBuilder, record } from './dispatch.js';
+import {
+  dims,
+  EPILOGUE,
+  FORM,
+  MATMUL_VARIANTS,
+  type MatmulTimings,
+  type MatmulVariant,
+  type MatmulVariantName,
+  matmulGroups,
+} from './kernels.js';
+import type { AdapterDescription, Runtime } from './runtime.js';
 
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
@@ -12,9 +21,6 @@ import { type Dispatch, DispatchBuilder, record } from './dispatch.js';
  * - 'regular', 'wide' or 'tiled': that variant.
  */
 export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
-
-/** Milliseconds for the three training products at 256 x 256 x 256 (best of the rounds), per variant tried. */
-export type MatmulTimings = Partial<Record<MatmulVariantName, number>>;
 
 // Names that software (CPU) implementations of Vulkan, D3D12 and Metal report through WebGPU adapters.
 const CPU_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render driver|software/i;
@@ -33,13 +39,13 @@ export const GPU_VARIANTS: readonly MatmulVariantName[] = ['regular', 'tiled'];
  * variant is returned as it is; see MatmulChoice for the others.
  */
 export async function chooseMatmul(
-  engine: Engine,
+  runtime: Runtime,
   choice: MatmulChoice,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings | null }> {
-  if (choice === 'timed') return timeMatmul(engine, Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]);
+  if (choice === 'timed') return timeMatmul(runtime, Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]);
   if (choice !== 'auto') return { variant: MATMUL_VARIANTS[choice], timings: null };
-  if (runsOnCpu(engine.adapter)) return { variant: MATMUL_VARIANTS.wide, timings: null };
-  return timeMatmul(engine, GPU_VARIANTS);
+  if (runsOnCpu(runtime.adapter)) return { variant: MATMUL_VARIANTS.wide, timings: null };
+  return timeMatmul(runtime, GPU_VARIANTS);
 }
 
 // One decision per adapter for the life of the page or process: engines made later on the same adapter (and
@@ -60,17 +66,17 @@ class PassClock {
   private readonly resolve: GPUBuffer | null;
   private readonly read: GPUBuffer | null;
 
-  constructor(private readonly engine: Engine) {
-    const timestamps = engine.device.features.has('timestamp-query');
-    this.querySet = timestamps ? engine.device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
+  constructor(private readonly runtime: Runtime) {
+    const timestamps = runtime.device.features.has('timestamp-query');
+    this.querySet = timestamps ? runtime.device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
     const S = GPUBufferUsage;
-    this.resolve = timestamps ? engine.createBuffer('autotune-ts', 16, S.QUERY_RESOLVE | S.COPY_SRC) : null;
-    this.read = timestamps ? engine.createBuffer('autotune-ts-read', 16, S.MAP_READ | S.COPY_DST) : null;
+    this.resolve = timestamps ? runtime.createBuffer('autotune-ts', 16, S.QUERY_RESOLVE | S.COPY_SRC) : null;
+    this.read = timestamps ? runtime.createBuffer('autotune-ts-read', 16, S.MAP_READ | S.COPY_DST) : null;
   }
 
   /** Milliseconds for one pass running `list` `repeats` times. */
   async time(list: Dispatch[], repeats: number): Promise<number> {
-    const gpu = this.engine.device;
+    const gpu = this.runtime.device;
     const encoder = gpu.createCommandEncoder();
     const { querySet, resolve, read } = this;
     const pass = encoder.beginComputePass(
@@ -97,8 +103,8 @@ class PassClock {
 
   destroy(): void {
     this.querySet?.destroy();
-    if (this.resolve) this.engine.releaseBuffer(this.resolve);
-    if (this.read) this.engine.releaseBuffer(this.read);
+    if (this.resolve) this.runtime.releaseBuffer(this.resolve);
+    if (this.read) this.runtime.releaseBuffer(this.read);
   }
 }
 
@@ -108,38 +114,38 @@ class PassClock {
  * variant whose pipeline the driver rejects is skipped. Cached per adapter and list of variants.
  */
 export async function timeMatmul(
-  engine: Engine,
+  runtime: Runtime,
   names: readonly MatmulVariantName[],
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
-  const { vendor, architecture, device, description } = engine.adapter;
+  const { vendor, architecture, device, description } = runtime.adapter;
   const key = JSON.stringify([vendor, architecture, device, description, names]);
   const known = decided.get(key);
   if (known) return { variant: MATMUL_VARIANTS[known.variant], timings: known.timings };
 
   const n = SIZE;
   const S = GPUBufferUsage;
-  const a = engine.createBuffer('autotune-a', n * n * 4, S.STORAGE | S.COPY_DST);
-  const b = engine.createBuffer('autotune-b', n * n * 4, S.STORAGE | S.COPY_DST);
-  const c = engine.createBuffer('autotune-c', n * n * 4, S.STORAGE);
+  const a = runtime.createBuffer('autotune-a', n * n * 4, S.STORAGE | S.COPY_DST);
+  const b = runtime.createBuffer('autotune-b', n * n * 4, S.STORAGE | S.COPY_DST);
+  const c = runtime.createBuffer('autotune-c', n * n * 4, S.STORAGE);
   const values = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) / 16);
-  engine.write(a, 0, values);
-  engine.write(b, 0, values);
+  runtime.write(a, 0, values);
+  runtime.write(b, 0, values);
   const lists = new Map<MatmulVariantName, Dispatch[]>();
   const uniforms: GPUBuffer[] = [];
-  const gpu = engine.device;
+  const gpu = runtime.device;
   try {
     for (const variant of names.map((name) => MATMUL_VARIANTS[name])) {
       gpu.pushErrorScope('internal');
       gpu.pushErrorScope('validation');
       const list: Dispatch[] = [];
-      const builder = new DispatchBuilder(engine);
-      for (const FORM of [0, 1, 2]) {
+      const builder = new DispatchBuilder(runtime);
+      for (const form of [FORM.NT, FORM.NN, FORM.TN]) {
         builder.add(
           list,
           variant.kernel,
-          { FORM, EPILOGUE: 0, ACT: 0 },
-          [n, n, n, n / 4, n / 4, n / 4, n, n],
-          [a, b, c, engine.dummyRead, engine.dummyWrite],
+          { FORM: form, EPILOGUE: EPILOGUE.STORE, ACT: 0 },
+          dims.matmul({ M: n, N: n, K: n, lda: n / 4, ldb: n / 4, ldc: n / 4, arows: n, brows: n }),
+          [a, b, c, runtime.dummyRead, runtime.dummyWrite],
           matmulGroups(variant, n, n),
         );
       }
@@ -150,7 +156,7 @@ export async function timeMatmul(
       lists.set(variant.name, list);
     }
     const timings: MatmulTimings = {};
-    const clock = new PassClock(engine);
+    const clock = new PassClock(runtime);
     try {
       // The warm-up round (on a CPU implementation it includes compiling the kernels to machine code) also
       // sizes the timed rounds: the products are repeated within the pass until the fastest variant takes
@@ -174,6 +180,6 @@ export async function timeMatmul(
     decided.set(key, { variant: best, timings });
     return { variant: MATMUL_VARIANTS[best], timings };
   } finally {
-    for (const buffer of [a, b, c, ...uniforms]) engine.releaseBuffer(buffer);
+    for (const buffer of [a, b, c, ...uniforms]) runtime.releaseBuffer(buffer);
   }
 }

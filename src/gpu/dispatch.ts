@@ -1,5 +1,5 @@
-import type { Engine } from '../engine.js';
-import { KERNELS, type KernelName, SLOT_BYTES } from './pipelines.js';
+import { KERNELS, type KernelName, SLOT_BYTES, STEP_BYTES, type UniformWord } from './kernels.js';
+import type { Runtime } from './runtime.js';
 
 /** One recorded dispatch: pipeline, bind group and grid, all made once and replayed every step. */
 export interface Dispatch {
@@ -9,9 +9,6 @@ export interface Dispatch {
   /** Binds the per-step uniform through a dynamic offset. */
   step: boolean;
 }
-
-/** A uniform value tagged as f32 (untagged numbers are written as u32). */
-export type UniformWord = number | { f32: number };
 
 /** A storage binding: a whole buffer, or a range of one (offsets are multiples of 256 bytes). */
 export type Resource = GPUBuffer | GPUBufferBinding;
@@ -33,7 +30,7 @@ interface Spec {
 export class DispatchBuilder {
   private specs: Spec[] = [];
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly runtime: Runtime) {}
 
   add(
     list: Dispatch[],
@@ -49,10 +46,10 @@ export class DispatchBuilder {
 
   /** Creates the uniform buffer (returned, for the caller to release) and pushes each dispatch onto its list. */
   build(label: string): GPUBuffer {
-    const { engine } = this;
-    const device = engine.device;
+    const { runtime } = this;
+    const device = runtime.device;
     const bytes = Math.max(1, this.specs.length) * SLOT_BYTES;
-    const uniforms = engine.createBuffer(label, bytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const uniforms = runtime.createBuffer(label, bytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const data = new ArrayBuffer(bytes);
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
@@ -63,7 +60,7 @@ export class DispatchBuilder {
         else f32[at + i] = w.f32;
       });
     });
-    engine.write(uniforms, 0, data);
+    runtime.write(uniforms, 0, data);
     this.specs.forEach((spec, s) => {
       const kinds: readonly string[] = KERNELS[spec.kernel].bindings;
       const step = kinds.includes('step');
@@ -73,13 +70,16 @@ export class DispatchBuilder {
       spec.resources.forEach((r, i) => {
         const resource: GPUBufferBinding = 'buffer' in r ? r : { buffer: r };
         // The step uniform is bound 16 bytes wide; the dynamic offset picks the step's slot.
-        entries.push({ binding: i + 1, resource: step && i === 0 ? { buffer: resource.buffer, size: 16 } : resource });
+        entries.push({
+          binding: i + 1,
+          resource: step && i === 0 ? { buffer: resource.buffer, size: STEP_BYTES } : resource,
+        });
       });
       spec.list.push({
-        pipeline: engine.pipelines.get(spec.kernel, spec.constants, spec.entry),
+        pipeline: runtime.pipelines.get(spec.kernel, spec.constants, spec.entry),
         bindGroup: device.createBindGroup({
           label: spec.kernel,
-          layout: engine.pipelines.layout(spec.kernel),
+          layout: runtime.pipelines.layout(spec.kernel),
           entries,
         }),
         workgroups: spec.workgroups,
@@ -102,8 +102,8 @@ export function record(pass: GPUComputePassEncoder, list: Dispatch[], slot: numb
 }
 
 /** A 2-D grid of `size`-wide workgroups covering `count` invocations (1-D grids stop at 65535 groups). */
-export function grid(engine: Engine, count: number, size: number): [number, number] {
+export function grid(runtime: Runtime, count: number, size: number): [number, number] {
   const groups = Math.max(1, Math.ceil(count / size));
-  const x = Math.min(groups, engine.limits.maxComputeWorkgroupsPerDimension);
+  const x = Math.min(groups, runtime.limits.maxComputeWorkgroupsPerDimension);
   return [x, Math.ceil(groups / x)];
 }

@@ -1,53 +1,6 @@
+import { ShaderError } from '../core/errors.js';
+import { type BindingKind, KERNELS, type KernelName } from './kernels.js';
 import { shaderSources } from './shaders.gen.js';
-
-/**
- * How a kernel binds its resources, in binding order: `uniform` (its own dimensions), `step` (per-step values
- * through a dynamic offset, so several steps can share one submit), `read` and `write` storage buffers.
- */
-export type BindingKind = 'uniform' | 'step' | 'read' | 'write';
-
-interface KernelDef {
-  /** shaders/*.wgsl files, concatenated in order (libraries first). */
-  modules: string[];
-  bindings: BindingKind[];
-}
-
-/** Every kernel webgrad runs. One .wgsl file each, in shaders/; their header comments give shapes and layout. */
-export const KERNELS = {
-  matmul: {
-    modules: ['activations', 'matmul_io', 'matmul'],
-    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
-  },
-  matmul_wide: {
-    modules: ['activations', 'matmul_io', 'matmul_wide'],
-    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
-  },
-  matmul_tiled: {
-    modules: ['activations', 'matmul_io', 'matmul_tiled'],
-    bindings: ['uniform', 'read', 'read', 'write', 'read', 'write'],
-  },
-  activation: { modules: ['activations', 'activation'], bindings: ['uniform', 'read', 'read', 'write'] },
-  softmax: { modules: ['softmax'], bindings: ['uniform', 'read', 'write'] },
-  softmax_backward: { modules: ['softmax_backward'], bindings: ['uniform', 'read', 'read', 'write'] },
-  loss: { modules: ['activations', 'loss'], bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'] },
-  loss_reduce: { modules: ['step', 'loss_reduce'], bindings: ['uniform', 'step', 'read', 'write'] },
-  bias_grad: { modules: ['bias_grad'], bindings: ['uniform', 'read', 'write'] },
-  gather: { modules: ['step', 'gather'], bindings: ['uniform', 'step', 'read', 'read', 'read', 'write', 'write'] },
-  sgd: { modules: ['step', 'sgd'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'read'] },
-  adam: { modules: ['step', 'adam'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'] },
-  grad_norm: { modules: ['grad_norm'], bindings: ['uniform', 'read', 'write'] },
-  finite_check: { modules: ['finite_check'], bindings: ['uniform', 'read', 'write'] },
-} satisfies Record<string, KernelDef>;
-
-export type KernelName = keyof typeof KERNELS;
-
-/** A WGSL compilation error, with positions mapped back to shaders/<file>.wgsl:line:column. */
-export class ShaderError extends Error {
-  override name = 'ShaderError';
-}
-
-/** Size of one uniform slot: the minimum uniform and storage offset alignment WebGPU guarantees. */
-export const SLOT_BYTES = 256;
 
 interface CompiledModule {
   module: GPUShaderModule;
@@ -117,11 +70,6 @@ export class Pipelines {
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
-  }
-
-  /** Number of distinct pipelines made so far. */
-  get size(): number {
-    return this.pipelines.size;
   }
 
   private module(kernel: KernelName): CompiledModule {

@@ -1,21 +1,89 @@
-import type { Engine } from '../engine.js';
-import type { Mlp } from '../model.js';
-import { decodeSafetensors, encodeSafetensors, type TensorEntry } from './safetensors.js';
-import type { Activation, LayerParameters, Loss, OptimizerOptions } from '../core/types.js';
+import {
+  ACTIVATIONS,
+  type Activation,
+  type LayerParameters,
+  LOSSES,
+  type Loss,
+  type OptimizerOptions,
+} from '../core/types.js';
+import { decodeSafetensors, encodeSafetensors, show, type TensorEntry } from './safetensors.js';
 
 /**
  * Model files: safetensors, loadable by PyTorch's safetensors. Tensors are named as nn.Sequential would name
  * them with an activation module after every Linear (`0.weight`, `0.bias`, `2.weight`, …); the architecture,
  * activations and loss go in the metadata. Optimizer state, when saved, follows torch's state names
  * (`optimizer.momentum_buffer.0.weight`, `optimizer.exp_avg.0.weight`, `optimizer.exp_avg_sq.0.weight`).
+ *
+ * This file knows nothing of the GPU or of the model classes: decodeModel returns plain data, which the engine
+ * turns into a model. Every name the file supplies is looked up in a Map or an array, never through an object's
+ * properties, so names such as "constructor" or "__proto__" cannot reach Object.prototype.
  */
 
 const FORMAT = 'webgrad-mlp';
-const STATE_NAMES: Record<OptimizerOptions['type'], string[]> = {
-  sgd: ['momentum_buffer'],
-  adam: ['exp_avg', 'exp_avg_sq'],
-  adamw: ['exp_avg', 'exp_avg_sq'],
+type OptimizerType = OptimizerOptions['type'];
+
+const STATE_NAMES: ReadonlyMap<string, readonly string[]> = new Map<OptimizerType, readonly string[]>([
+  ['sgd', ['momentum_buffer']],
+  ['adam', ['exp_avg', 'exp_avg_sq']],
+  ['adamw', ['exp_avg', 'exp_avg_sq']],
+]);
+
+/** A check on one optimizer option: `ok` says whether a value from the file is acceptable. */
+interface Field {
+  expected: string;
+  ok: (value: unknown) => boolean;
+  /** The kind is right (a number, a boolean) but the value is out of range: a RangeError, else a TypeError. */
+  rightKind: (value: unknown) => boolean;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const NON_NEGATIVE: Field = {
+  expected: 'a finite number >= 0',
+  ok: (v) => isNumber(v) && Number.isFinite(v) && v >= 0,
+  rightKind: isNumber,
 };
+const POSITIVE: Field = {
+  expected: 'a finite number > 0',
+  ok: (v) => isNumber(v) && Number.isFinite(v) && v > 0,
+  rightKind: isNumber,
+};
+const BETA: Field = { expected: 'a number in [0, 1)', ok: (v) => isNumber(v) && v >= 0 && v < 1, rightKind: isNumber };
+const BOOLEAN: Field = { expected: 'a boolean', ok: (v) => typeof v === 'boolean', rightKind: () => false };
+
+const ADAM_FIELDS = new Map([
+  ['learningRate', NON_NEGATIVE],
+  ['beta1', BETA],
+  ['beta2', BETA],
+  ['eps', POSITIVE],
+  ['weightDecay', NON_NEGATIVE],
+]);
+/** The options each optimizer type takes besides `type` (as validateOptimizer in src/nn/optimizers.ts). */
+const OPTIMIZER_FIELDS: ReadonlyMap<string, ReadonlyMap<string, Field>> = new Map<
+  OptimizerType,
+  ReadonlyMap<string, Field>
+>([
+  [
+    'sgd',
+    new Map([
+      ['learningRate', NON_NEGATIVE],
+      ['momentum', NON_NEGATIVE],
+      ['nesterov', BOOLEAN],
+      ['weightDecay', NON_NEGATIVE],
+    ]),
+  ],
+  ['adam', ADAM_FIELDS],
+  ['adamw', ADAM_FIELDS],
+]);
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DIGITS = /^\d+$/;
+
+/** What encodeModel needs of a model: its architecture. */
+export interface ModelSpec {
+  sizes: readonly number[];
+  activations: readonly Activation[];
+  loss: Loss;
+}
 
 /** Optimizer state as plain arrays in parameter layout, for saving and checkpoints. */
 export interface OptimizerSnapshot {
@@ -26,9 +94,21 @@ export interface OptimizerSnapshot {
   state: LayerParameters[][];
 }
 
-/** Serialises parameters (and optionally optimizer state) of a model. */
+/** A checked model file: everything needed to rebuild the model it describes. */
+export interface ModelFile {
+  sizes: number[];
+  activations: Activation[];
+  loss: Loss;
+  params: LayerParameters[];
+  optimizer: OptimizerSnapshot | null;
+}
+
+/**
+ * Serialises parameters (and optionally optimizer state) of a model. Only the options decodeModel accepts for
+ * the optimizer's type are written (in their original order), so every file written here can be read back.
+ */
 export function encodeModel(
-  model: Pick<Mlp, 'sizes' | 'activations' | 'loss'>,
+  spec: ModelSpec,
   params: LayerParameters[],
   optimizer: OptimizerSnapshot | null,
 ): Uint8Array {
@@ -46,16 +126,30 @@ export function encodeModel(
   add('', params);
   const metadata: Record<string, string> = {
     format: FORMAT,
-    sizes: JSON.stringify(model.sizes),
-    activations: JSON.stringify(model.activations),
-    loss: model.loss,
+    sizes: JSON.stringify(spec.sizes),
+    activations: JSON.stringify(spec.activations),
+    loss: spec.loss,
   };
   if (optimizer) {
-    const names = STATE_NAMES[optimizer.options.type];
-    optimizer.state.forEach((layers, k) => {
+    const { options, state } = optimizer;
+    const type: unknown = options?.type;
+    const names = typeof type === 'string' ? STATE_NAMES.get(type) : undefined;
+    const fields = typeof type === 'string' ? OPTIMIZER_FIELDS.get(type) : undefined;
+    if (!names || !fields) {
+      throw new TypeError(`save: optimizer type ${show(type)} is not one of ${[...STATE_NAMES.keys()].join(', ')}`);
+    }
+    if (state.length !== 0 && state.length !== names.length) {
+      throw new RangeError(`save: ${type} keeps ${names.length} state tensors per parameter, got ${state.length}`);
+    }
+    state.forEach((layers, k) => {
       add(`optimizer.${names[k]}.`, layers);
     });
-    metadata.optimizer = JSON.stringify(optimizer.options);
+    // In the options' own order, which the optimizer's identity (JSON.stringify of the options) depends on.
+    const written: Record<string, unknown> = {};
+    for (const key of Object.keys(options)) {
+      if (key === 'type' || fields.has(key)) written[key] = (options as unknown as Record<string, unknown>)[key];
+    }
+    metadata.optimizer = JSON.stringify(written);
     metadata.optimizer_step = String(optimizer.step);
     if (optimizer.clipNorm !== undefined) metadata.clip_norm = String(optimizer.clipNorm);
   }
@@ -63,90 +157,196 @@ export function encodeModel(
 }
 
 /**
- * Parses and checks a model file (untrusted): the safetensors structure first, then that the metadata describes
- * an architecture whose every tensor is present with the right shape, before anything is allocated for it.
+ * Parses and checks a model file (untrusted): the safetensors structure first, then every metadata field, then
+ * that the metadata describes an architecture whose every tensor is present with the right shape. As the
+ * tensors must all be there, the parameter count is bounded by the file's size. Refusals are TypeErrors (a
+ * value of the wrong kind) or RangeErrors (out of range), starting "load: " or "safetensors: ".
  */
-export function decodeModel(bytes: Uint8Array): {
-  sizes: number[];
-  activations: Activation[];
-  loss: Loss;
-  params: LayerParameters[];
-  optimizer: OptimizerSnapshot | null;
-} {
+export function decodeModel(bytes: Uint8Array): ModelFile {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(
       `load: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`,
     );
   }
   const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== FORMAT) {
-    throw new TypeError(`load: metadata.format must be "${FORMAT}", got ${JSON.stringify(metadata.format ?? null)}`);
+  // decodeSafetensors returns a null-prototype object; own lookups keep that true whatever it returns.
+  const field = (name: string): string | undefined => (Object.hasOwn(metadata, name) ? metadata[name] : undefined);
+
+  const format = field('format');
+  if (format !== FORMAT) {
+    throw new TypeError(`load: metadata.format must be "${FORMAT}", got ${show(format ?? null)}`);
   }
-  const sizes = parseJson(metadata.sizes, 'sizes');
-  const activations = parseJson(metadata.activations, 'activations');
-  if (!Array.isArray(sizes) || !sizes.every((s) => Number.isSafeInteger(s) && s >= 1) || sizes.length < 2) {
-    throw new RangeError(`load: metadata.sizes must be a list of at least two integers >= 1, got ${metadata.sizes}`);
-  }
-  if (!Array.isArray(activations) || !activations.every((a) => typeof a === 'string')) {
-    throw new TypeError(`load: metadata.activations must be a list of names, got ${metadata.activations}`);
-  }
+  const sizes = decodeSizes(field('sizes'));
+  const activations = decodeActivations(field('activations'), sizes);
+  const loss = decodeLoss(field('loss'), activations);
+
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const take = (prefix: string): LayerParameters[] =>
-    sizes.slice(1).map((out: number, j: number) => {
+    sizes.slice(1).map((out, j) => {
       const inp = sizes[j];
       const w = byName.get(`${prefix}${2 * j}.weight`);
       const b = byName.get(`${prefix}${2 * j}.bias`);
       if (!w || !b) throw new RangeError(`load: tensor ${prefix}${2 * j}.${w ? 'bias' : 'weight'} is missing`);
       if (w.shape.length !== 2 || w.shape[0] !== out || w.shape[1] !== inp) {
-        throw new RangeError(`load: ${w.name} must have shape [${out}, ${inp}] for sizes [${sizes}], got [${w.shape}]`);
+        throw new RangeError(
+          `load: ${w.name} must have shape [${out}, ${inp}] for sizes ${show(sizes)}, got ${show(w.shape)}`,
+        );
       }
       if (b.shape.length !== 1 || b.shape[0] !== out) {
-        throw new RangeError(`load: ${b.name} must have shape [${out}], got [${b.shape}]`);
+        throw new RangeError(`load: ${b.name} must have shape [${out}], got ${show(b.shape)}`);
       }
       byName.delete(w.name);
       byName.delete(b.name);
       return { weight: w.data, bias: b.data };
     });
   const params = take('');
+
   let optimizer: OptimizerSnapshot | null = null;
-  if (metadata.optimizer !== undefined) {
-    const options = parseJson(metadata.optimizer, 'optimizer') as OptimizerOptions;
-    const names = STATE_NAMES[options?.type];
-    if (!names) throw new TypeError(`load: metadata.optimizer has an unknown type: ${metadata.optimizer}`);
-    const step = Number(metadata.optimizer_step);
-    if (!Number.isSafeInteger(step) || step < 0) {
-      throw new RangeError(`load: metadata.optimizer_step must be an integer >= 0, got ${metadata.optimizer_step}`);
-    }
-    const clipNorm = metadata.clip_norm === undefined ? undefined : Number(metadata.clip_norm);
+  const optimizerText = field('optimizer');
+  if (optimizerText !== undefined) {
+    const options = decodeOptimizerOptions(optimizerText);
+    const names = STATE_NAMES.get(options.type)!;
+    const step = decodeStep(field('optimizer_step'));
+    const clipNorm = decodeClipNorm(field('clip_norm'));
     const hasState = names.some((n) => [...byName.keys()].some((k) => k.startsWith(`optimizer.${n}.`)));
     const state = hasState ? names.map((n) => take(`optimizer.${n}.`)) : [];
-    optimizer = { options, clipNorm, step, state };
+    optimizer = clipNorm === undefined ? { options, step, state } : { options, clipNorm, step, state };
+  } else {
+    for (const name of ['optimizer_step', 'clip_norm']) {
+      if (field(name) !== undefined) {
+        throw new TypeError(`load: metadata.${name} is given without metadata.optimizer, which it belongs to`);
+      }
+    }
   }
   if (byName.size > 0) {
-    throw new RangeError(`load: unexpected tensors ${[...byName.keys()].slice(0, 5).join(', ')} for sizes [${sizes}]`);
+    const names = [...byName.keys()].slice(0, 5).map((name) => (name.length > 60 ? name.slice(0, 57) + '...' : name));
+    throw new RangeError(
+      `load: unexpected tensors ${names.join(', ')}${byName.size > 5 ? ', ...' : ''} for sizes ${show(sizes)}`,
+    );
   }
-  return { sizes, activations: activations as Activation[], loss: metadata.loss as Loss, params, optimizer };
+  return { sizes, activations, loss, params, optimizer };
 }
 
-function parseJson(text: string | undefined, field: string): unknown {
-  if (text === undefined) throw new TypeError(`load: metadata.${field} is missing`);
+function parseJson(text: string | undefined, name: string): unknown {
+  if (text === undefined) throw new TypeError(`load: metadata.${name} is missing`);
   try {
     return JSON.parse(text);
   } catch {
-    throw new TypeError(`load: metadata.${field} is not valid JSON: ${text.slice(0, 80)}`);
+    throw new TypeError(`load: metadata.${name} is not valid JSON: ${show(text)}`);
   }
 }
 
-/** Rebuilds a model from a file on an engine (engine.load). */
-export async function loadModel(engine: Engine, bytes: Uint8Array): Promise<Mlp> {
-  const file = decodeModel(bytes);
-  const model = engine.mlp({ sizes: file.sizes, activations: file.activations, loss: file.loss });
-  try {
-    model.setParameters(file.params);
-    if (file.optimizer) model.restoreOptimizer(file.optimizer);
-  } catch (error) {
-    model.dispose();
-    throw error;
+function decodeSizes(text: string | undefined): number[] {
+  const sizes = parseJson(text, 'sizes');
+  if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isSafeInteger(s) && s >= 1)) {
+    throw new RangeError(`load: metadata.sizes must be a list of at least two integers >= 1, got ${show(text)}`);
   }
-  return model;
+  return sizes;
+}
+
+function isActivation(value: unknown): value is Activation {
+  return typeof value === 'string' && (ACTIVATIONS as readonly string[]).includes(value);
+}
+
+function isLoss(value: unknown): value is Loss {
+  return typeof value === 'string' && (LOSSES as readonly string[]).includes(value);
+}
+
+function decodeActivations(text: string | undefined, sizes: number[]): Activation[] {
+  const activations = parseJson(text, 'activations');
+  const layers = sizes.length - 1;
+  if (!Array.isArray(activations)) {
+    throw new TypeError(`load: metadata.activations must be a list of ${layers} names, got ${show(text)}`);
+  }
+  if (activations.length !== layers) {
+    throw new RangeError(
+      `load: metadata.activations must have ${layers} entries (one per layer for sizes ${show(sizes)}), ` +
+        `got ${activations.length}`,
+    );
+  }
+  activations.forEach((a, i) => {
+    if (!isActivation(a)) {
+      throw new TypeError(`load: metadata.activations[${i}] = ${show(a)} is not one of ${ACTIVATIONS.join(', ')}`);
+    }
+  });
+  return activations;
+}
+
+function decodeLoss(loss: string | undefined, activations: Activation[]): Loss {
+  if (loss === undefined) throw new TypeError('load: metadata.loss is missing');
+  if (!isLoss(loss)) throw new TypeError(`load: metadata.loss ${show(loss)} is not one of ${LOSSES.join(', ')}`);
+  const last = activations[activations.length - 1];
+  if (loss !== 'mse' && last !== 'identity') {
+    throw new TypeError(
+      `load: metadata.loss ${loss} applies its own ${loss === 'cross_entropy' ? 'softmax' : 'sigmoid'}, ` +
+        `so the last of metadata.activations must be 'identity', got '${last}'`,
+    );
+  }
+  return loss;
+}
+
+/**
+ * Checks the optimizer options field by field and returns a fresh object holding only the checked fields, in
+ * the file's order (the order save() got them in, so a resumed fit with the same options keeps the state).
+ */
+function decodeOptimizerOptions(text: string): OptimizerOptions {
+  const parsed = parseJson(text, 'optimizer');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TypeError(
+      `load: metadata.optimizer must be a JSON object { type, learningRate, ... }, got ${show(text)}`,
+    );
+  }
+  const source = parsed as Record<string, unknown>;
+  const type = Object.hasOwn(source, 'type') ? source.type : undefined;
+  const fields = typeof type === 'string' ? OPTIMIZER_FIELDS.get(type) : undefined;
+  if (!fields) {
+    throw new TypeError(
+      `load: metadata.optimizer.type must be one of ${[...OPTIMIZER_FIELDS.keys()].join(', ')}, got ${show(type)}`,
+    );
+  }
+  if (!Object.hasOwn(source, 'learningRate')) throw new TypeError('load: metadata.optimizer.learningRate is missing');
+  const options: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) {
+    if (key === 'type') {
+      options.type = type;
+      continue;
+    }
+    const check = fields.get(key);
+    if (!check) {
+      throw new TypeError(
+        `load: metadata.optimizer has the unknown key ${show(key)}; ${type} takes ${[...fields.keys()].join(', ')}`,
+      );
+    }
+    const value = source[key];
+    if (!check.ok(value)) {
+      const Kind = check.rightKind(value) ? RangeError : TypeError;
+      throw new Kind(`load: metadata.optimizer.${key} must be ${check.expected}, got ${show(value)}`);
+    }
+    options[key] = value;
+  }
+  const momentum = options.momentum;
+  if (options.nesterov === true && !(typeof momentum === 'number' && momentum > 0)) {
+    throw new RangeError('load: metadata.optimizer.nesterov needs momentum > 0');
+  }
+  return options as unknown as OptimizerOptions;
+}
+
+function decodeStep(text: string | undefined): number {
+  const step = text !== undefined && DIGITS.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(step)) {
+    throw new RangeError(`load: metadata.optimizer_step must be an integer >= 0, got ${show(text)}`);
+  }
+  return step;
+}
+
+function decodeClipNorm(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!DECIMAL.test(text)) {
+    throw new TypeError(`load: metadata.clip_norm must be a finite number > 0 in decimal, got ${show(text)}`);
+  }
+  const clipNorm = Number(text);
+  if (!(Number.isFinite(clipNorm) && clipNorm > 0)) {
+    throw new RangeError(`load: metadata.clip_norm must be a finite number > 0, got ${show(text)}`);
+  }
+  return clipNorm;
 }

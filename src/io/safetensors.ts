@@ -25,19 +25,28 @@ function fail(Kind: RangeErrorConstructor | TypeErrorConstructor, message: strin
   throw new Kind('safetensors: ' + message);
 }
 
-/** JSON for messages, shortened so a hostile value cannot produce a megabyte-long error. */
-function show(value: unknown): string {
+/**
+ * @internal JSON for messages, shortened so a hostile value cannot produce a megabyte-long error. Never throws:
+ * a value nested too deeply for JSON.stringify (and String, which recurses the same way), as JSON.parse happily
+ * builds from a header of ten thousand brackets, is described by its kind instead.
+ */
+export function show(value: unknown): string {
   let text: string;
   try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value);
+    // Numbers by String, as JSON would write NaN and Infinity as null.
+    text = value === undefined || typeof value === 'number' ? String(value) : JSON.stringify(value);
   } catch {
-    text = String(value);
+    text = Array.isArray(value) ? 'an array nested too deeply to show' : `${typeof value} that cannot be shown`;
   }
+  if (text === undefined) text = typeof value; // functions and symbols, which JSON leaves out
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
+/** An object literal or JSON object: not an array, a Map, a class instance or anything else with a prototype. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function isIndex(value: unknown): value is number {
@@ -73,9 +82,15 @@ export function encodeSafetensors(tensors: TensorEntry[], metadata?: Record<stri
     parts.push(JSON.stringify(METADATA_KEY) + ':{' + fields.join(',') + '}');
   }
 
+  if (!Array.isArray(tensors))
+    fail(TypeError, `tensors must be an array of { name, shape, data }, got ${show(tensors)}`);
   const names = new Set<string>();
   let offset = 0;
-  for (const { name, shape, data } of tensors) {
+  for (const tensor of tensors) {
+    if (typeof tensor !== 'object' || tensor === null) {
+      fail(TypeError, `each tensor must be an object { name, shape, data }, got ${show(tensor)}`);
+    }
+    const { name, shape, data } = tensor;
     if (typeof name !== 'string') fail(TypeError, `tensor name must be a string, got ${show(name)}`);
     if (name === METADATA_KEY) fail(RangeError, `a tensor cannot be named ${show(METADATA_KEY)}`);
     if (names.has(name)) fail(RangeError, `tensor name ${show(name)} is used twice`);

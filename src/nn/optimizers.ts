@@ -1,7 +1,8 @@
-import type { Engine } from '../engine.js';
 import { describe } from '../core/errors.js';
-import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
 import type { OptimizerOptions } from '../core/types.js';
+import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
+import { dims } from '../gpu/kernels.js';
+import type { Runtime } from '../gpu/runtime.js';
 
 /** The GPU buffers an optimizer updates. */
 export interface ParameterBuffers {
@@ -20,40 +21,43 @@ export interface ParameterBuffers {
 export class Optimizer {
   readonly key: string;
   readonly dispatches: Dispatch[] = [];
+  /** The state buffers (momentum, or Adam's m and v), for checkpoints. */
+  readonly stateBuffers: GPUBuffer[] = [];
   private readonly owned: GPUBuffer[] = [];
 
   constructor(
-    private readonly engine: Engine,
+    private readonly runtime: Runtime,
     buffers: ParameterBuffers,
     readonly options: OptimizerOptions,
     readonly clipNorm?: number,
   ) {
     validateOptimizer(options);
-    this.key = JSON.stringify([options, clipNorm ?? null]);
+    this.key = optimizerKey(options, clipNorm);
     const count = buffers.floats / 4;
-    const state = (label: string) => {
-      const b = engine.createBuffer(
+    const state = (label: string, kept = true) => {
+      const b = runtime.createBuffer(
         label,
         buffers.floats * 4,
         GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       );
       this.owned.push(b);
+      if (kept) this.stateBuffers.push(b);
       return b;
     };
     const clip = clipNorm !== undefined;
-    const norm = clip ? state('grad-norm') : engine.dummyRead;
-    const builder = new DispatchBuilder(engine);
-    if (clip) builder.add(this.dispatches, 'grad_norm', {}, [count], [buffers.grads, norm], [1, 1]);
-    const groups = grid(engine, count, 64);
-    const maxNorm = { f32: clipNorm ?? 0 };
+    const norm = clip ? state('grad-norm', false) : runtime.dummyRead;
+    const builder = new DispatchBuilder(runtime);
+    if (clip) builder.add(this.dispatches, 'grad_norm', {}, dims.grad_norm({ count }), [buffers.grads, norm], [1, 1]);
+    const groups = grid(runtime, count, 64);
+    const maxNorm = clipNorm ?? 0;
     if (options.type === 'sgd') {
       const momentum = options.momentum ?? 0;
-      const velocity = momentum > 0 ? state('velocity') : engine.dummyWrite;
+      const velocity = momentum > 0 ? state('velocity') : runtime.dummyWrite;
       builder.add(
         this.dispatches,
         'sgd',
         { MOMENTUM: Number(momentum > 0), NESTEROV: Number(options.nesterov ?? false), CLIP: Number(clip) },
-        [count, { f32: momentum }, { f32: options.weightDecay ?? 0 }, maxNorm],
+        dims.sgd({ count, momentum, weightDecay: options.weightDecay ?? 0, maxNorm }),
         [buffers.steps, buffers.grads, buffers.params, velocity, norm],
         groups,
       );
@@ -63,14 +67,14 @@ export class Optimizer {
         this.dispatches,
         'adam',
         { DECOUPLED: Number(decoupled), CLIP: Number(clip) },
-        [
+        dims.adam({
           count,
-          { f32: options.beta1 ?? 0.9 },
-          { f32: options.beta2 ?? 0.999 },
-          { f32: options.eps ?? 1e-8 },
-          { f32: options.weightDecay ?? (decoupled ? 0.01 : 0) },
+          beta1: options.beta1 ?? 0.9,
+          beta2: options.beta2 ?? 0.999,
+          eps: options.eps ?? 1e-8,
+          weightDecay: options.weightDecay ?? (decoupled ? 0.01 : 0),
           maxNorm,
-        ],
+        }),
         [buffers.steps, buffers.grads, buffers.params, state('adam-m'), state('adam-v'), norm],
         groups,
       );
@@ -78,18 +82,23 @@ export class Optimizer {
     this.owned.push(builder.build('optimizer-uniforms'));
   }
 
-  /** The state buffers (momentum, or Adam's m and v), for checkpoints. */
-  get stateBuffers(): GPUBuffer[] {
-    return this.owned.filter((b) => b.label !== 'optimizer-uniforms' && b.label !== 'grad-norm');
-  }
-
   release(): void {
-    for (const b of this.owned) this.engine.releaseBuffer(b);
+    for (const b of this.owned) this.runtime.releaseBuffer(b);
     this.owned.length = 0;
   }
 }
 
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'];
+
+/**
+ * Identifies an optimizer configuration by value: the same options in any key order (or with an explicit
+ * undefined) give the same key, so resuming with equal options keeps the optimizer's state.
+ */
+export function optimizerKey(options: OptimizerOptions, clipNorm?: number): string {
+  const entries = Object.entries(options).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([entries, clipNorm ?? null]);
+}
 
 /** Throws a TypeError/RangeError naming the field for optimizer options that cannot work. */
 export function validateOptimizer(options: OptimizerOptions): void {

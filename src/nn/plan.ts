@@ -1,78 +1,38 @@
+import type { Loss } from '../core/types.js';
 import type { GpuDataset } from '../data/gpu-dataset.js';
-import type { Engine } from '../engine.js';
 import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
-import type { Activation, Loss } from '../core/types.js';
+import { ACT, dims, EPILOGUE, FORM, LOSS, matmulGroups } from '../gpu/kernels.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { type Activations, allocateActivations } from './activations.js';
+import { type Layer, roundUp } from './layout.js';
 
 /**
- * Plans: the buffers and dispatch lists of a model's passes, made once per batch shape and replayed every step.
- * This is where the math of a training step meets the kernels: which product, which epilogue, which buffer.
+ * Plans: the buffers and dispatch lists of a network's passes, made once per batch shape and replayed every
+ * step. This is where the math of a training step meets the kernels: which product, which epilogue, which buffer.
  */
 
-export const ACT_CODE: Record<Activation, number> = {
-  identity: 0,
-  relu: 1,
-  leaky_relu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  gelu: 5,
-  softplus: 6,
-  elu: 7,
-  silu: 8,
-  softmax: 9,
-};
-
-/**
- * The matmul kernels: the same products and epilogues, blocked differently. One workgroup of either covers
- * `rows` x `cols` of C. An engine uses one of them, chosen for its adapter by src/autotune.ts.
- */
-export const MATMUL_VARIANTS = {
-  /** shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns each. */
-  regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64 },
-  /** shaders/matmul_wide.wgsl: 8x8 invocations of 16 rows x 16 columns each, for CPU implementations. */
-  wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
-  /** shaders/matmul_tiled.wgsl: 16x16 invocations of 4 rows x 4 columns, K staged in workgroup memory. */
-  tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64 },
-} as const;
-
-export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
-export type MatmulVariant = (typeof MATMUL_VARIANTS)[MatmulVariantName];
-
-/** Workgroups of a matmul variant that cover C [rows, cols], as [x (columns), y (rows)]. */
-export function matmulGroups(variant: MatmulVariant, rows: number, cols: number): [number, number] {
-  return [Math.ceil(cols / variant.cols), Math.ceil(rows / variant.rows)];
+/** What a plan binds of its network. */
+export interface PlanTarget {
+  runtime: Runtime;
+  layers: Layer[];
+  loss: Loss;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  steps: GPUBuffer;
+  losses: GPUBuffer;
 }
 
-const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
-
-/** One layer's place in the flat parameter buffer. W is stored [ldOut rows, ldIn], bias [ldOut]; pads are 0. */
-export interface Layer {
-  inp: number;
-  out: number;
-  ldIn: number;
-  ldOut: number;
-  act: Activation;
-  wOffset: number;
-  bOffset: number;
+/** One pass over `rows` rows of a batch of `total` (a micro-batch divides by the whole batch). */
+export interface PassShape {
+  rows: number;
+  total: number;
+  /** Adds gradients and loss to the previous pass's (micro-batches after the first, evaluation batches). */
+  accumulate: boolean;
+  /** The GPU-resident dataset the rows are gathered from, or null for rows written to x and y by the host. */
+  source: GpuDataset | null;
 }
 
-/** Activation buffers for up to `capacity` rows. */
-export interface Batch {
-  capacity: number;
-  x: GPUBuffer;
-  y: GPUBuffer;
-  z: GPUBuffer[];
-  a: GPUBuffer[];
-  dz: GPUBuffer[];
-  da: (GPUBuffer | null)[];
-  rowLoss: GPUBuffer;
-  probs: GPUBuffer | null;
-  owned: GPUBuffer[];
-}
-
-/**
- * Everything one pass over `rows` rows dispatches, bind groups and uniforms made once. `total` is the whole
- * batch's size (a micro-batch divides by it), `accumulate` adds gradients and loss to the previous pass's.
- */
+/** Everything one pass dispatches, bind groups and uniforms made once. */
 export interface Plan {
   uniforms: GPUBuffer;
   forward: Dispatch[];
@@ -84,210 +44,288 @@ export interface Plan {
   output: Dispatch[];
 }
 
-/** What a plan binds from its model. */
-export interface PlanModel {
-  engine: Engine;
-  loss: Loss;
-  params: GPUBuffer;
-  grads: GPUBuffer;
-  steps: GPUBuffer;
-  losses: GPUBuffer;
+/** What every pass builder shares: the network, its activations, the pass's shape and the builder. */
+interface Ctx {
+  net: PlanTarget;
+  act: Activations;
+  shape: PassShape;
+  builder: DispatchBuilder;
+  rowGrid: [number, number];
 }
 
-/** Activation buffers for up to `capacity` rows of a model with these layers and loss. */
-export function allocateBatch(engine: Engine, layers: Layer[], loss: Loss, capacity: number): Batch {
-  const S = GPUBufferUsage;
-  const owned: GPUBuffer[] = [];
-  const make = (label: string, floats: number, usage = S.STORAGE) => {
-    const b = engine.createBuffer(label, floats * 4, usage);
-    owned.push(b);
-    return b;
-  };
-  const L = layers.length;
-  const last = layers[L - 1];
-  const z = layers.map((l, j) => make(`z${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC));
-  return {
-    capacity,
-    x: make('x', capacity * layers[0].ldIn, S.STORAGE | S.COPY_DST | S.COPY_SRC),
-    y: make('y', capacity * last.ldOut, S.STORAGE | S.COPY_DST | S.COPY_SRC),
-    z,
-    a: layers.map((l, j) => (l.act === 'identity' ? z[j] : make(`a${j}`, capacity * l.ldOut, S.STORAGE | S.COPY_SRC))),
-    dz: layers.map((l, j) => make(`dz${j}`, capacity * l.ldOut)),
-    da: layers.map((l, j) =>
-      l.act === 'softmax' && (j < L - 1 || loss === 'mse') ? make(`da${j}`, capacity * l.ldOut) : null,
-    ),
-    rowLoss: make('row-loss', capacity * 2),
-    probs: loss === 'mse' ? null : make('probs', capacity * last.ldOut, S.STORAGE | S.COPY_SRC),
-    owned,
-  };
-}
+const range = (buffer: GPUBuffer, offsetFloats: number, floats: number): GPUBufferBinding => ({
+  buffer,
+  offset: offsetFloats * 4,
+  size: roundUp(floats, 4) * 4,
+});
+const weight = (c: Ctx, l: Layer) => range(c.net.params, l.wOffset, l.ldOut * l.ldIn);
+const bias = (c: Ctx, l: Layer) => range(c.net.params, l.bOffset, l.ldOut);
+const input = (c: Ctx, j: number) => (j === 0 ? c.act.x : c.act.a[j - 1]);
+const tiles = (c: Ctx, rows: number, cols: number) => matmulGroups(c.net.runtime.matmul, rows, cols);
 
-/**
- * The dispatches of one pass over M rows: gather (when the rows come from a GPU-resident dataset), forward,
- * loss, backward and predictions, with their bind groups and one uniform buffer. `total` is the whole batch (a
- * micro-batch divides by it); `accumulate` adds gradients and loss to the previous pass's.
- */
-export function buildPlan(
-  model: PlanModel,
-  layers: Layer[],
-  batch: Batch,
-  M: number,
-  total: number,
-  accumulate: boolean,
-  source: GpuDataset | null,
-): Plan {
-  const engine = model.engine;
-  const L = layers.length;
-  const builder = new DispatchBuilder(engine);
+/** The dispatches of one pass: gather, forward, loss, backward and predictions, with one uniform buffer. */
+export function buildPlan(net: PlanTarget, act: Activations, shape: PassShape): Plan {
+  const builder = new DispatchBuilder(net.runtime);
+  const c: Ctx = { net, act, shape, builder, rowGrid: grid(net.runtime, shape.rows, 64) };
   const plan: Omit<Plan, 'uniforms'> = { forward: [], loss: [], lossIndices: [], backward: [], output: [] };
-  const range = (buffer: GPUBuffer, offsetFloats: number, floats: number): GPUBufferBinding => ({
-    buffer,
-    offset: offsetFloats * 4,
-    size: roundUp(floats, 4) * 4,
-  });
-  const weight = (l: Layer) => range(model.params, l.wOffset, l.ldOut * l.ldIn);
-  const bias = (l: Layer) => range(model.params, l.bOffset, l.ldOut);
-  const input = (j: number) => (j === 0 ? batch.x : batch.a[j - 1]);
-  const matmul = engine.matmul;
-  const tiles = (rows: number, cols: number) => matmulGroups(matmul, rows, cols);
-  const rowGrid = grid(engine, M, 64);
-  const { dummyRead, dummyWrite } = engine;
+  if (shape.source) gatherPass(c, shape.source, plan.forward);
+  forwardPass(c, plan.forward);
+  const mse = net.loss === 'mse';
+  lossPass(
+    c,
+    plan.loss,
+    mse ? LOSS.MSE : net.loss === 'binary_cross_entropy' ? LOSS.BINARY_CROSS_ENTROPY : LOSS.CROSS_ENTROPY,
+  );
+  // Class indices read y as u32; which list runs is decided per call by the targets' type.
+  if (net.loss === 'cross_entropy') lossPass(c, plan.lossIndices, LOSS.CROSS_ENTROPY_INDICES);
+  backwardPass(c, plan.backward);
+  outputPass(c, plan.output);
+  return { ...plan, uniforms: builder.build('plan-uniforms') };
+}
+
+/** The batch's rows of a GPU-resident dataset into x and y. */
+function gatherPass(c: Ctx, source: GpuDataset, list: Dispatch[]): void {
+  const { layers, runtime } = c.net;
   const first = layers[0];
-  const last = layers[L - 1];
+  const last = layers[layers.length - 1];
+  c.builder.add(
+    list,
+    'gather',
+    { BYTES: Number(source.bytes), Y_INDICES: Number(source.yIndices) },
+    dims.gather({
+      rows: c.shape.rows,
+      inp: first.inp,
+      ldx: first.ldIn,
+      out: source.yIndices ? 1 : last.out,
+      ldy: source.yIndices ? 1 : last.ldOut,
+      scale: source.scale,
+    }),
+    [c.net.steps, source.order, source.x, source.y, c.act.x, c.act.y],
+    grid(runtime, (c.shape.rows * Math.max(first.ldIn, last.ldOut)) / 4, 64),
+  );
+}
 
-  // Gather: the batch's rows of a GPU-resident dataset into x and y.
-  if (source) {
-    const yWidth = source.yIndices ? 1 : last.out;
-    builder.add(
-      plan.forward,
-      'gather',
-      { BYTES: Number(source.bytes), Y_INDICES: Number(source.yIndices) },
-      [M, first.inp, first.ldIn, yWidth, source.yIndices ? 1 : last.ldOut, { f32: source.scale }],
-      [model.steps, source.order, source.x, source.y, batch.x, batch.y],
-      grid(engine, (M * Math.max(first.ldIn, last.ldOut)) / 4, 64),
-    );
-  }
-
-  // Forward: Z_j = F_{j-1} W_jᵀ + b_j with the activation fused, F_j = σ_j(Z_j); softmax as its own row kernel.
-  layers.forEach((l, j) => {
-    const fused = l.act === 'softmax' ? 0 : ACT_CODE[l.act];
-    builder.add(
-      plan.forward,
-      matmul.kernel,
-      { FORM: 0, EPILOGUE: 2, ACT: fused },
-      [M, l.out, l.inp, l.ldIn / 4, l.ldIn / 4, l.ldOut / 4, M, l.out],
-      [input(j), weight(l), batch.z[j], bias(l), fused === 0 ? dummyWrite : batch.a[j]],
-      tiles(M, l.out),
+/** Z_j = F_{j-1} W_jᵀ + b_j with the activation fused, F_j = σ_j(Z_j); softmax as its own row kernel. */
+function forwardPass(c: Ctx, list: Dispatch[]): void {
+  const M = c.shape.rows;
+  const kernel = c.net.runtime.matmul.kernel;
+  c.net.layers.forEach((l, j) => {
+    const fused = l.act === 'softmax' ? ACT.identity : ACT[l.act];
+    c.builder.add(
+      list,
+      kernel,
+      { FORM: FORM.NT, EPILOGUE: EPILOGUE.BIAS_ACT, ACT: fused },
+      dims.matmul({
+        M,
+        N: l.out,
+        K: l.inp,
+        lda: l.ldIn / 4,
+        ldb: l.ldIn / 4,
+        ldc: l.ldOut / 4,
+        arows: M,
+        brows: l.out,
+      }),
+      [
+        input(c, j),
+        weight(c, l),
+        c.act.z[j],
+        bias(c, l),
+        fused === ACT.identity ? c.net.runtime.dummyWrite : c.act.a[j],
+      ],
+      tiles(c, M, l.out),
     );
     if (l.act === 'softmax') {
-      builder.add(plan.forward, 'softmax', {}, [M, l.out, l.ldOut], [batch.z[j], batch.a[j]], rowGrid);
+      c.builder.add(
+        list,
+        'softmax',
+        {},
+        dims.softmax({ M, N: l.out, ld: l.ldOut }),
+        [c.act.z[j], c.act.a[j]],
+        c.rowGrid,
+      );
     }
   });
+}
 
-  // Loss: δ_L = ∂ℓ/∂Z_L with the batch mean folded in, then (loss, accuracy) into the step's slot.
-  const mse = model.loss === 'mse';
-  const scale = model.loss === 'cross_entropy' ? 1 / total : 1 / (total * last.out);
-  const lastSoftmaxMse = mse && last.act === 'softmax';
-  const lossPass = (list: Dispatch[], code: number) => {
-    builder.add(
-      list,
-      'loss',
-      { LOSS: code, ACT: mse ? ACT_CODE[last.act] : 0 },
-      [M, last.out, last.ldOut, { f32: scale }],
-      [
-        mse ? batch.a[L - 1] : batch.z[L - 1],
-        batch.y,
-        mse ? batch.z[L - 1] : dummyRead,
-        lastSoftmaxMse ? batch.da[L - 1]! : batch.dz[L - 1],
-        batch.rowLoss,
-      ],
-      rowGrid,
-    );
-    if (lastSoftmaxMse) {
-      builder.add(
-        list,
-        'softmax_backward',
-        {},
-        [M, last.out, last.ldOut],
-        [batch.a[L - 1], batch.da[L - 1]!, batch.dz[L - 1]],
-        rowGrid,
-      );
-    }
-    builder.add(
-      list,
-      'loss_reduce',
-      {},
-      [M, { f32: scale }, Number(accumulate), { f32: 1 / total }],
-      [model.steps, batch.rowLoss, model.losses],
-      [1, 1],
-    );
-  };
-  lossPass(plan.loss, mse ? 2 : model.loss === 'binary_cross_entropy' ? 3 : 0);
-  // Class indices read y as u32 (LOSS 1); which list runs is decided per call by the targets' type.
-  if (model.loss === 'cross_entropy') lossPass(plan.lossIndices, 1);
+/** δ_L = ∂ℓ/∂Z_L with the batch mean folded in, then (loss, accuracy) summed into the step's slot. */
+function lossPass(c: Ctx, list: Dispatch[], code: number): void {
+  const { layers, loss, runtime } = c.net;
+  const { rows: M, total, accumulate } = c.shape;
+  const L = layers.length;
+  const last = layers[L - 1];
+  const mse = loss === 'mse';
+  const scale = loss === 'cross_entropy' ? 1 / total : 1 / (total * last.out);
+  const softmaxMse = mse && last.act === 'softmax';
+  c.builder.add(
+    list,
+    'loss',
+    { LOSS: code, ACT: mse ? ACT[last.act] : ACT.identity },
+    dims.loss({ M, N: last.out, ld: last.ldOut, scale }),
+    [
+      mse ? c.act.a[L - 1] : c.act.z[L - 1],
+      c.act.y,
+      mse ? c.act.z[L - 1] : runtime.dummyRead,
+      softmaxMse ? c.act.da[L - 1]! : c.act.dz[L - 1],
+      c.act.rowLoss,
+    ],
+    c.rowGrid,
+  );
+  if (softmaxMse) softmaxBackward(c, list, L - 1);
+  c.builder.add(
+    list,
+    'loss_reduce',
+    {},
+    dims.loss_reduce({ M, scale, accumulate, hitScale: 1 / total }),
+    [c.net.steps, c.act.rowLoss, c.net.losses],
+    [1, 1],
+  );
+}
 
-  // Backward: ∇W_j = δ_jᵀ F_{j-1}, ∇b_j = Σ_rows δ_j, δ_{j-1} = σ'_{j-1}(Z_{j-1}) ⊙ (δ_j W_j) fused.
-  for (let j = L - 1; j >= 0; j--) {
+/** ∇W_j = δ_jᵀ F_{j-1}, ∇b_j = Σ_rows δ_j, δ_{j-1} = σ'_{j-1}(Z_{j-1}) ⊙ (δ_j W_j) fused. */
+function backwardPass(c: Ctx, list: Dispatch[]): void {
+  const { layers, runtime, grads } = c.net;
+  const { rows: M, accumulate } = c.shape;
+  const kernel = runtime.matmul.kernel;
+  for (let j = layers.length - 1; j >= 0; j--) {
     const l = layers[j];
-    builder.add(
-      plan.backward,
-      matmul.kernel,
-      { FORM: 2, EPILOGUE: accumulate ? 1 : 0, ACT: 0 },
-      [l.out, l.inp, M, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, M],
-      [batch.dz[j], input(j), range(model.grads, l.wOffset, l.ldOut * l.ldIn), dummyRead, dummyWrite],
-      tiles(l.out, l.inp),
+    c.builder.add(
+      list,
+      kernel,
+      { FORM: FORM.TN, EPILOGUE: accumulate ? EPILOGUE.ACCUMULATE : EPILOGUE.STORE, ACT: ACT.identity },
+      dims.matmul({ M: l.out, N: l.inp, K: M, lda: l.ldOut / 4, ldb: l.ldIn / 4, ldc: l.ldIn / 4, arows: M, brows: M }),
+      [c.act.dz[j], input(c, j), range(grads, l.wOffset, l.ldOut * l.ldIn), runtime.dummyRead, runtime.dummyWrite],
+      tiles(c, l.out, l.inp),
     );
-    builder.add(
-      plan.backward,
+    c.builder.add(
+      list,
       'bias_grad',
       {},
-      [M, l.ldOut / 4, Number(accumulate)],
-      [batch.dz[j], range(model.grads, l.bOffset, l.ldOut)],
+      dims.bias_grad({ M, ld: l.ldOut / 4, accumulate }),
+      [c.act.dz[j], range(grads, l.bOffset, l.ldOut)],
       [l.ldOut / 4, 1],
     );
-    if (j === 0) continue;
-    const prev = layers[j - 1];
-    const softmax = prev.act === 'softmax';
-    const act = softmax ? 0 : ACT_CODE[prev.act];
-    builder.add(
-      plan.backward,
-      matmul.kernel,
-      { FORM: 1, EPILOGUE: act === 0 ? 0 : 3, ACT: act },
-      [M, l.inp, l.out, l.ldOut / 4, l.ldIn / 4, l.ldIn / 4, M, l.ldOut],
-      [
-        batch.dz[j],
-        weight(l),
-        softmax ? batch.da[j - 1]! : batch.dz[j - 1],
-        act === 0 ? dummyRead : batch.z[j - 1],
-        dummyWrite,
-      ],
-      tiles(M, l.inp),
-    );
-    if (softmax) {
-      builder.add(
-        plan.backward,
-        'softmax_backward',
-        {},
-        [M, prev.out, prev.ldOut],
-        [batch.a[j - 1], batch.da[j - 1]!, batch.dz[j - 1]],
-        rowGrid,
-      );
-    }
+    if (j > 0) inputGradient(c, list, j);
   }
+}
 
-  // Predictions: the probabilities the fused losses imply.
-  if (model.loss === 'cross_entropy') {
-    builder.add(plan.output, 'softmax', {}, [M, last.out, last.ldOut], [batch.z[L - 1], batch.probs!], rowGrid);
-  } else if (model.loss === 'binary_cross_entropy') {
-    builder.add(
-      plan.output,
+/** δ_{j-1} from δ_j: the NN product with σ'_{j-1} in its epilogue, or softmax's full Jacobian after it. */
+function inputGradient(c: Ctx, list: Dispatch[], j: number): void {
+  const { layers, runtime } = c.net;
+  const M = c.shape.rows;
+  const l = layers[j];
+  const softmax = layers[j - 1].act === 'softmax';
+  const act = softmax ? ACT.identity : ACT[layers[j - 1].act];
+  c.builder.add(
+    list,
+    runtime.matmul.kernel,
+    { FORM: FORM.NN, EPILOGUE: act === ACT.identity ? EPILOGUE.STORE : EPILOGUE.ACT_BACKWARD, ACT: act },
+    dims.matmul({
+      M,
+      N: l.inp,
+      K: l.out,
+      lda: l.ldOut / 4,
+      ldb: l.ldIn / 4,
+      ldc: l.ldIn / 4,
+      arows: M,
+      brows: l.ldOut,
+    }),
+    [
+      c.act.dz[j],
+      weight(c, l),
+      softmax ? c.act.da[j - 1]! : c.act.dz[j - 1],
+      act === ACT.identity ? runtime.dummyRead : c.act.z[j - 1],
+      runtime.dummyWrite,
+    ],
+    tiles(c, M, l.inp),
+  );
+  if (softmax) softmaxBackward(c, list, j - 1);
+}
+
+/** dz_j = softmax's Jacobian (not diagonal) applied to da_j, row by row. */
+function softmaxBackward(c: Ctx, list: Dispatch[], j: number): void {
+  const l = c.net.layers[j];
+  c.builder.add(
+    list,
+    'softmax_backward',
+    {},
+    dims.softmax_backward({ M: c.shape.rows, N: l.out, ld: l.ldOut }),
+    [c.act.a[j], c.act.da[j]!, c.act.dz[j]],
+    c.rowGrid,
+  );
+}
+
+/** The probabilities the fused losses imply: softmax for cross_entropy, sigmoid for binary_cross_entropy. */
+function outputPass(c: Ctx, list: Dispatch[]): void {
+  const { layers, loss, runtime } = c.net;
+  const M = c.shape.rows;
+  const L = layers.length;
+  const last = layers[L - 1];
+  if (loss === 'cross_entropy') {
+    const d = dims.softmax({ M, N: last.out, ld: last.ldOut });
+    c.builder.add(list, 'softmax', {}, d, [c.act.z[L - 1], c.act.probs!], c.rowGrid);
+  } else if (loss === 'binary_cross_entropy') {
+    c.builder.add(
+      list,
       'activation',
-      { ACT: ACT_CODE.sigmoid },
-      [M, last.out, last.ldOut / 4],
-      [batch.z[L - 1], dummyRead, batch.probs!],
-      grid(engine, M * (last.ldOut / 4), 64),
+      { ACT: ACT.sigmoid },
+      dims.activation({ M, N: last.out, ld: last.ldOut / 4 }),
+      [c.act.z[L - 1], runtime.dummyRead, c.act.probs!],
+      grid(runtime, M * (last.ldOut / 4), 64),
       'forward',
     );
   }
-  return { ...plan, uniforms: builder.build('plan-uniforms') };
+}
+
+/**
+ * A network's activation buffers and the plans bound to them: plans are made on first use of a shape and
+ * reused (the 16 most recent kept); buffers grow to the largest pass and drop the plans bound to the old ones.
+ */
+export class PlanCache {
+  private act: Activations | null = null;
+  private plans = new Map<string, Plan>();
+
+  constructor(
+    private readonly net: PlanTarget,
+    private readonly maxRows: number,
+  ) {}
+
+  /** The plan of a pass, with activation buffers for at least its rows. */
+  get(shape: PassShape): { plan: Plan; act: Activations } {
+    const act = this.reserve(shape.rows);
+    const key = `${shape.rows}/${shape.total}/${Number(shape.accumulate)}/${shape.source?.id ?? 0}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      if (this.plans.size >= 16) {
+        const [oldest, old] = this.plans.entries().next().value as [string, Plan];
+        this.net.runtime.releaseBuffer(old.uniforms);
+        this.plans.delete(oldest);
+      }
+      plan = buildPlan(this.net, act, shape);
+      this.plans.set(key, plan);
+    }
+    return { plan, act };
+  }
+
+  /** Activation buffers for at least `rows` rows (made before recording, so recording allocates nothing). */
+  reserve(rows: number): Activations {
+    if (this.act && this.act.capacity >= rows) return this.act;
+    this.release();
+    const runtime = this.net.runtime;
+    const capacity = Math.min(roundUp(rows, runtime.matmul.rows), Math.max(rows, this.maxRows));
+    this.act = allocateActivations(runtime, this.net.layers, this.net.loss, capacity);
+    return this.act;
+  }
+
+  /** Frees the buffers and plans. */
+  release(): void {
+    for (const plan of this.plans.values()) this.net.runtime.releaseBuffer(plan.uniforms);
+    if (this.act) for (const b of this.act.owned) this.net.runtime.releaseBuffer(b);
+    this.forget();
+  }
+
+  /** Forgets buffers and plans that died with a lost device. */
+  forget(): void {
+    this.plans.clear();
+    this.act = null;
+  }
 }

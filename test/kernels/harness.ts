@@ -1,5 +1,5 @@
 import type { Engine } from '../../src/engine.js';
-import { type KernelName, KERNELS, SLOT_BYTES } from '../../src/gpu/pipelines.js';
+import { type KernelName, KERNELS, SLOT_BYTES } from '../../src/gpu/kernels.js';
 
 /** A uniform word written as f32 (untagged numbers are u32). */
 export type Word = number | { f32: number };

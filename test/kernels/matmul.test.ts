@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { useEngine } from '../gpu.js';
-import { MATMUL_VARIANTS } from '../../src/nn/plan.js';
+import { MATMUL_VARIANTS } from '../../src/gpu/kernels.js';
 import { pad, roundUp, runKernel, unpad } from './harness.js';
 
 const engine = await useEngine();

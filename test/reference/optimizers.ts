@@ -1,4 +1,4 @@
-import type { OptimizerOptions, ScheduleOptions } from '../../src/core/types.js';
+import type { OptimizerOptions } from '../../src/core/types.js';
 
 /** SGD, Adam and AdamW over one flat parameter vector, with PyTorch's update rules and defaults. */
 export class RefOptimizer {
@@ -52,34 +52,6 @@ export class RefOptimizer {
       const mhat = this.m[i] / correction1;
       const vhat = this.v[i] / correction2;
       params[i] -= (lr * mhat) / (Math.sqrt(vhat) + eps);
-    }
-  }
-}
-
-/** The factor on the base learning rate at 0-based step t of a fit lasting totalSteps. */
-export function learningRateFactor(schedule: ScheduleOptions, t: number, totalSteps: number): number {
-  const warmup = schedule.warmupSteps ?? 0;
-  // Every schedule proper starts at factor 1, so warmup ramps towards 1.
-  if (t < warmup) return (t + 1) / warmup;
-  const s = t - warmup;
-  const span = totalSteps - warmup;
-  switch (schedule.type) {
-    case 'constant':
-      return 1;
-    case 'step':
-      return (schedule.gamma ?? 0.1) ** Math.floor(s / schedule.stepSize);
-    case 'exponential':
-      return schedule.gamma ** s;
-    case 'cosine': {
-      const min = schedule.minFactor ?? 0;
-      // Past the end the factor stays at its floor rather than rising again.
-      if (s >= span) return min;
-      return min + ((1 - min) * (1 + Math.cos((Math.PI * s) / span))) / 2;
-    }
-    case 'linear': {
-      const min = schedule.minFactor ?? 0;
-      if (s >= span) return min;
-      return 1 - ((1 - min) * s) / span;
     }
   }
 }
