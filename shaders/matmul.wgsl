@@ -11,7 +11,7 @@
 // values read there only reach outputs that are masked off.
 //
 // Tiling: each invocation owns an 8x8 block of C (8 rows, 2 vec4 columns) in sixteen named vec4 registers;
-// a workgroup of 64 invocations, an 8x8 grid of blocks, covers 64x64 (the 'regular' tile in src/plan.ts).
+// a workgroup of 64 invocations, an 8x8 grid of blocks, covers 64x64 (the 'regular' tile in src/gpu/kernels.ts).
 // No workgroup memory and no barriers: each invocation reads its 8 rows of A and 8 columns of B straight from
 // the storage buffers (the caches share them between neighbours). Per step of the K loop an invocation loads
 // 16 vec4s and does 256 multiply-adds.

@@ -14,7 +14,7 @@
 // Loads outside the stored extent (k past K, rows past the operand) are replaced by zeros: in the TN form rows
 // past K may hold stale values of an earlier, larger batch.
 // This suits GPUs, whose workgroup memory is fast and whose barriers are cheap; on a CPU implementation the
-// barriers cost more than they save (matmul_wide.wgsl is for those). src/autotune.ts times it against
+// barriers cost more than they save (matmul_wide.wgsl is for those). src/gpu/autotune.ts times it against
 // matmul.wgsl on GPU adapters.
 
 const KT: u32 = 16u;

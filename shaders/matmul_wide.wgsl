@@ -7,11 +7,11 @@
 // Dims, bindings and the epilogue are matmul_io.wgsl's; layout and clamping those of matmul.wgsl (see its
 // header). Only the blocking differs. Each invocation owns 16 rows x 16 columns of C (sixteen Rows of four
 // vec4s), and a workgroup of 64 invocations, an 8x8 grid of blocks, covers 128x128 (the 'wide' tile in
-// src/plan.ts).
+// src/gpu/kernels.ts).
 // Per step of the K loop an invocation loads 32 vec4s for 1024 multiply-adds, twice the ratio of the 8x8
 // block. That pays where a load costs far more than arithmetic and registers spill cheaply to a cache: on
 // CPU implementations of WebGPU such as SwiftShader, where every storage load is an emulated per-lane
-// gather. On GPUs 256 live accumulators exceed the register file, so src/autotune.ts gives it to CPU adapters
+// gather. On GPUs 256 live accumulators exceed the register file, so src/gpu/autotune.ts gives it to CPU adapters
 // only.
 
 // Sixteen consecutive values along a row: of C (an accumulator row), or of B (a row of the TN form).

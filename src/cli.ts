@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { DataError, type Prepared, prepareData } from './cli/datasets.js';
 import { HELP, parseCommand, type TrainArgs, UsageError } from './cli/options.js';
-import { createReporter, type ReportMode } from './cli/report.js';
+import { createReporter, type Reporter, type ReportMode } from './cli/report.js';
 import {
   type Activation,
   createEngine,
@@ -81,55 +81,79 @@ async function train(args: TrainArgs): Promise<number> {
   try {
     const model = engine.mlp({ sizes: plan.sizes, activations: plan.activations, loss: plan.loss, seed: args.seed });
     describeRun(report.info, data, plan, model, engine);
-    const work = model.flopsPerSample * data.train.n * plan.epochs;
-    if (engine.adapter.architecture === 'swiftshader' && work > 1e10) {
-      report.info('note: SwiftShader runs on the CPU and is slow; --samples or --epochs make a shorter run');
-    }
-    const targets = (ds: Dataset) => ({
-      x: ds.x,
-      y: plan.loss === 'cross_entropy' ? ds.y : oneHot(ds.y as Uint32Array, data.classes),
-      inputScale: ds.inputScale,
-    });
-    const trainSet = targets(data.train);
-    const fitStart = performance.now();
-    const history = await model.fit(trainSet, {
-      epochs: plan.epochs,
-      batchSize: plan.batchSize,
-      seed: args.seed,
-      optimizer: plan.optimizer,
-      schedule: plan.schedule,
-      validation: data.val ? targets(data.val) : undefined,
-      signal: controller.signal,
-      onStep: report.step,
-      onEpoch: report.epoch,
-    });
-    const seconds = (performance.now() - fitStart) / 1000;
-    const testSet = targets(data.test);
-    const test = await model.evaluate(testSet.x, testSet.y, { inputScale: testSet.inputScale });
-    const trained = history.epochs.reduce((n, e) => n + e.samplesPerSec * e.seconds, 0);
-    const samplesPerSec = trained / Math.max(seconds, 1e-9);
-    report.final({
-      testLoss: test.loss,
-      testAccuracy: test.accuracy,
-      testSamples: data.test.n,
-      seconds,
-      samplesPerSec,
-      gflops: (samplesPerSec * model.flopsPerSample) / 1e9,
-      aborted: history.aborted,
-    });
-    if (args.out) {
-      const bytes = await model.save();
-      await writeFile(args.out, bytes);
-      report.info(`saved ${args.out} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
-    }
+    noteIfSlow(report.info, engine, model.flopsPerSample * data.train.n * plan.epochs);
+    const aborted = await fitAndTest(model, data, plan, args.seed, report, controller.signal);
+    if (args.out) await saveModel(model, args.out, report.info);
     report.info(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return history.aborted ? 130 : 0;
+    return aborted ? 130 : 0;
   } finally {
     report.close();
     process.removeListener('SIGINT', onInterrupt);
     // dawn.node keeps the process alive until the device is gone.
     engine.destroy();
   }
+}
+
+/** Trains the model as planned, reports its result on the test set, and resolves with whether it was stopped. */
+async function fitAndTest(
+  model: Mlp,
+  data: Prepared,
+  plan: Plan,
+  seed: number,
+  report: Reporter,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const targets = (ds: Dataset) => trainingTargets(ds, plan.loss, data.classes);
+  const trainSet = targets(data.train);
+  const fitStart = performance.now();
+  const history = await model.fit(trainSet, {
+    epochs: plan.epochs,
+    batchSize: plan.batchSize,
+    seed,
+    optimizer: plan.optimizer,
+    schedule: plan.schedule,
+    validation: data.val ? targets(data.val) : undefined,
+    signal,
+    onStep: report.step,
+    onEpoch: report.epoch,
+  });
+  const seconds = (performance.now() - fitStart) / 1000;
+  const testSet = targets(data.test);
+  const test = await model.evaluate(testSet.x, testSet.y, { inputScale: testSet.inputScale });
+  const trained = history.epochs.reduce((n, e) => n + e.samplesPerSec * e.seconds, 0);
+  const samplesPerSec = trained / Math.max(seconds, 1e-9);
+  report.final({
+    testLoss: test.loss,
+    testAccuracy: test.accuracy,
+    testSamples: data.test.n,
+    seconds,
+    samplesPerSec,
+    gflops: (samplesPerSec * model.flopsPerSample) / 1e9,
+    aborted: history.aborted,
+  });
+  return history.aborted;
+}
+
+/** A dataset's inputs with the targets the loss takes: class indices for cross-entropy, else one-hot rows. */
+function trainingTargets(ds: Dataset, loss: Loss, classes: number) {
+  return {
+    x: ds.x,
+    y: loss === 'cross_entropy' ? ds.y : oneHot(ds.y as Uint32Array, classes),
+    inputScale: ds.inputScale,
+  };
+}
+
+/** Warns that a run of `work` floating-point operations will take long on SwiftShader. */
+function noteIfSlow(info: (text: string) => void, engine: Engine, work: number): void {
+  if (engine.adapter.architecture === 'swiftshader' && work > 1e10) {
+    info('note: SwiftShader runs on the CPU and is slow; --samples or --epochs make a shorter run');
+  }
+}
+
+async function saveModel(model: Mlp, path: string, info: (text: string) => void): Promise<void> {
+  const bytes = await model.save();
+  await writeFile(path, bytes);
+  info(`saved ${path} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
 }
 
 function planRun(args: TrainArgs, data: Prepared): Plan {

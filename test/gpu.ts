@@ -8,8 +8,8 @@ import { createEngine } from '../src/node.js';
  * failure, never a skip: a green run means the GPU code ran.
  *
  * Files use the 'regular' matmul kernel unless they ask otherwise. 'auto' picks 'wide' on SwiftShader, whose
- * pipelines take seconds each to compile there; it is covered by the kernel tests (both kernels, every form
- * and epilogue), test/autotune.test.ts (both kernels train to the same parameters) and the CLI, demo and
+ * pipelines take seconds each to compile there; it is covered by the kernel tests (all three kernels, every form
+ * and epilogue), test/gpu/autotune.test.ts (the kernels train to the same parameters) and the CLI, demo and
  * browser tests, which run with the defaults.
  */
 export async function useEngine(matmul: MatmulChoice = 'regular'): Promise<Engine> {

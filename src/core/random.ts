@@ -23,11 +23,6 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** A uniform 32-bit unsigned integer. */
-  uint32(): number {
-    return Math.floor(this.uniform() * 4294967296) >>> 0;
-  }
-
   /** A uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.uniform() * n);

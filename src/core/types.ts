@@ -38,7 +38,10 @@ export interface MlpOptions {
   loss: Loss;
   /** Seed for the He/Xavier initialisation. Default 0. */
   seed?: number;
-  /** Rows to allocate for up front; larger batches grow the buffers once. Default 256. */
+  /**
+   * Rows the activation buffers are made for at the model's first pass (they are made then, not when the model
+   * is built); larger batches grow them once. Default: the first pass's rows.
+   */
   batchSize?: number;
   /**
    * Most rows one pass holds. Larger batches run as micro-batches whose gradients are accumulated on the GPU.

@@ -34,42 +34,25 @@ function readRows(text: string): Row[] {
   let line = 1;
   let rowLine = 1;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const endRow = () => {
+  const endField = () => {
     fields.push(quoted ? field : field.trim());
-    // A row that is one empty, unquoted field is a blank line.
-    if (fields.length > 1 || quoted || fields[0] !== '') rows.push({ fields, line: rowLine });
-    fields = [];
     field = '';
     quoted = false;
+  };
+  const endRow = () => {
+    const wasQuoted = quoted;
+    endField();
+    // A row that is one empty, unquoted field is a blank line.
+    if (fields.length > 1 || wasQuoted || fields[0] !== '') rows.push({ fields, line: rowLine });
+    fields = [];
   };
   while (i < text.length) {
     const c = text[i];
     if (c === '"' && !quoted && field.trim() === '') {
-      // Quoted field: read to the closing quote.
-      field = '';
+      ({ value: field, end: i, line } = readQuoted(text, i, line));
       quoted = true;
-      const start = line;
-      i++;
-      for (;;) {
-        const close = text.indexOf('"', i);
-        if (close < 0) throw new SyntaxError(`CSV line ${start}: quoted field is never closed`);
-        const part = text.slice(i, close);
-        for (let k = part.indexOf('\n'); k >= 0; k = part.indexOf('\n', k + 1)) line++;
-        field += part;
-        i = close + 1;
-        if (text[i] !== '"') break;
-        field += '"';
-        i++;
-      }
-      while (text[i] === ' ' || text[i] === '\t') i++;
-      const next = text[i];
-      if (i < text.length && next !== ',' && next !== '\n' && next !== '\r') {
-        throw new SyntaxError(`CSV line ${line}: unexpected ${JSON.stringify(next)} after a closing quote`);
-      }
     } else if (c === ',') {
-      fields.push(quoted ? field : field.trim());
-      field = '';
-      quoted = false;
+      endField();
       i++;
     } else if (c === '\n' || c === '\r') {
       endRow();
@@ -80,14 +63,47 @@ function readRows(text: string): Row[] {
       field += c;
       i++;
     } else {
-      let j = i + 1;
-      while (j < text.length && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
-      field += text.slice(i, j);
-      i = j;
+      const end = unquotedEnd(text, i);
+      field += text.slice(i, end);
+      i = end;
     }
   }
   if (field !== '' || quoted || fields.length > 0) endRow();
   return rows;
+}
+
+/**
+ * Reads the quoted field whose opening quote is at `open`, on line `line`: returns its value, the index after
+ * it and any blanks that follow, and the line reached. Only a comma or a line end may follow the closing quote.
+ */
+function readQuoted(text: string, open: number, line: number): { value: string; end: number; line: number } {
+  let value = '';
+  const start = line;
+  let i = open + 1;
+  for (;;) {
+    const close = text.indexOf('"', i);
+    if (close < 0) throw new SyntaxError(`CSV line ${start}: quoted field is never closed`);
+    const part = text.slice(i, close);
+    for (let k = part.indexOf('\n'); k >= 0; k = part.indexOf('\n', k + 1)) line++;
+    value += part;
+    i = close + 1;
+    if (text[i] !== '"') break;
+    value += '"';
+    i++;
+  }
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const next = text[i];
+  if (i < text.length && next !== ',' && next !== '\n' && next !== '\r') {
+    throw new SyntaxError(`CSV line ${line}: unexpected ${JSON.stringify(next)} after a closing quote`);
+  }
+  return { value, end: i, line };
+}
+
+/** The index of the comma or line end that ends the unquoted text starting at `from`, else the text's length. */
+function unquotedEnd(text: string, from: number): number {
+  let j = from + 1;
+  while (j < text.length && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
+  return j;
 }
 
 function isNumber(field: string): boolean {

@@ -130,49 +130,10 @@ export async function timeMatmul(
   const values = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) / 16);
   runtime.write(a, 0, values);
   runtime.write(b, 0, values);
-  const lists = new Map<MatmulVariantName, Dispatch[]>();
   const uniforms: GPUBuffer[] = [];
-  const gpu = runtime.device;
   try {
-    for (const variant of names.map((name) => MATMUL_VARIANTS[name])) {
-      gpu.pushErrorScope('internal');
-      gpu.pushErrorScope('validation');
-      const list: Dispatch[] = [];
-      const builder = new DispatchBuilder(runtime);
-      for (const form of [FORM.NT, FORM.NN, FORM.TN]) {
-        builder.add(
-          list,
-          variant.kernel,
-          { FORM: form, EPILOGUE: EPILOGUE.STORE, ACT: 0 },
-          dims.matmul({ M: n, N: n, K: n, lda: n / 4, ldb: n / 4, ldc: n / 4, arows: n, brows: n }),
-          [a, b, c, runtime.dummyRead, runtime.dummyWrite],
-          matmulGroups(variant, n, n),
-        );
-      }
-      uniforms.push(builder.build(`autotune-${variant.name}`));
-      const invalid = await gpu.popErrorScope();
-      const internal = await gpu.popErrorScope();
-      if (invalid || internal) continue;
-      lists.set(variant.name, list);
-    }
-    const timings: MatmulTimings = {};
-    const clock = new PassClock(runtime);
-    try {
-      // The warm-up round (on a CPU implementation it includes compiling the kernels to machine code) also
-      // sizes the timed rounds: the products are repeated within the pass until the fastest variant takes
-      // about TARGET_MS, so that on a fast GPU the kernels, not the submission, are what is timed.
-      let fastest = Number.POSITIVE_INFINITY;
-      for (const list of lists.values()) fastest = Math.min(fastest, await clock.time(list, 1));
-      const repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(TARGET_MS / Math.max(fastest, 1e-3))));
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, list] of lists) {
-          const ms = (await clock.time(list, repeats)) / repeats;
-          timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
-        }
-      }
-    } finally {
-      clock.destroy();
-    }
+    const lists = await productLists(runtime, names, [a, b, c], uniforms);
+    const timings = await timeLists(runtime, lists);
     let best: MatmulVariantName = names[0];
     for (const [name, ms] of Object.entries(timings) as [MatmulVariantName, number][]) {
       if (ms < (timings[best] ?? Number.POSITIVE_INFINITY)) best = name;
@@ -182,4 +143,60 @@ export async function timeMatmul(
   } finally {
     for (const buffer of [a, b, c, ...uniforms]) runtime.releaseBuffer(buffer);
   }
+}
+
+/** The three products of each variant the driver accepts, as one dispatch list per variant. */
+async function productLists(
+  runtime: Runtime,
+  names: readonly MatmulVariantName[],
+  [a, b, c]: GPUBuffer[],
+  uniforms: GPUBuffer[],
+): Promise<Map<MatmulVariantName, Dispatch[]>> {
+  const n = SIZE;
+  const lists = new Map<MatmulVariantName, Dispatch[]>();
+  const gpu = runtime.device;
+  for (const variant of names.map((name) => MATMUL_VARIANTS[name])) {
+    gpu.pushErrorScope('internal');
+    gpu.pushErrorScope('validation');
+    const list: Dispatch[] = [];
+    const builder = new DispatchBuilder(runtime);
+    for (const form of [FORM.NT, FORM.NN, FORM.TN]) {
+      builder.add(
+        list,
+        variant.kernel,
+        { FORM: form, EPILOGUE: EPILOGUE.STORE, ACT: 0 },
+        dims.matmul({ M: n, N: n, K: n, lda: n / 4, ldb: n / 4, ldc: n / 4, arows: n, brows: n }),
+        [a, b, c, runtime.dummyRead, runtime.dummyWrite],
+        matmulGroups(variant, n, n),
+      );
+    }
+    uniforms.push(builder.build(`autotune-${variant.name}`));
+    const invalid = await gpu.popErrorScope();
+    const internal = await gpu.popErrorScope();
+    if (!invalid && !internal) lists.set(variant.name, list);
+  }
+  return lists;
+}
+
+/** Milliseconds per pass of each list: the best of ROUNDS rounds after a warm-up. */
+async function timeLists(runtime: Runtime, lists: Map<MatmulVariantName, Dispatch[]>): Promise<MatmulTimings> {
+  const timings: MatmulTimings = {};
+  const clock = new PassClock(runtime);
+  try {
+    // The warm-up round (on a CPU implementation it includes compiling the kernels to machine code) also
+    // sizes the timed rounds: the products are repeated within the pass until the fastest variant takes
+    // about TARGET_MS, so that on a fast GPU the kernels, not the submission, are what is timed.
+    let fastest = Number.POSITIVE_INFINITY;
+    for (const list of lists.values()) fastest = Math.min(fastest, await clock.time(list, 1));
+    const repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(TARGET_MS / Math.max(fastest, 1e-3))));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, list] of lists) {
+        const ms = (await clock.time(list, repeats)) / repeats;
+        timings[name] = Math.min(timings[name] ?? Number.POSITIVE_INFINITY, ms);
+      }
+    }
+  } finally {
+    clock.destroy();
+  }
+  return timings;
 }

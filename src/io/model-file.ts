@@ -6,6 +6,13 @@ import {
   type Loss,
   type OptimizerOptions,
 } from '../core/types.js';
+import {
+  decodeClipNorm,
+  decodeOptimizerOptions,
+  decodeStep,
+  OPTIMIZER_FIELDS,
+  STATE_NAMES,
+} from './optimizer-metadata.js';
 import { decodeSafetensors, encodeSafetensors, show, type TensorEntry } from './safetensors.js';
 
 /**
@@ -20,63 +27,6 @@ import { decodeSafetensors, encodeSafetensors, show, type TensorEntry } from './
  */
 
 const FORMAT = 'webgrad-mlp';
-type OptimizerType = OptimizerOptions['type'];
-
-const STATE_NAMES: ReadonlyMap<string, readonly string[]> = new Map<OptimizerType, readonly string[]>([
-  ['sgd', ['momentum_buffer']],
-  ['adam', ['exp_avg', 'exp_avg_sq']],
-  ['adamw', ['exp_avg', 'exp_avg_sq']],
-]);
-
-/** A check on one optimizer option: `ok` says whether a value from the file is acceptable. */
-interface Field {
-  expected: string;
-  ok: (value: unknown) => boolean;
-  /** The kind is right (a number, a boolean) but the value is out of range: a RangeError, else a TypeError. */
-  rightKind: (value: unknown) => boolean;
-}
-
-const isNumber = (v: unknown): v is number => typeof v === 'number';
-const NON_NEGATIVE: Field = {
-  expected: 'a finite number >= 0',
-  ok: (v) => isNumber(v) && Number.isFinite(v) && v >= 0,
-  rightKind: isNumber,
-};
-const POSITIVE: Field = {
-  expected: 'a finite number > 0',
-  ok: (v) => isNumber(v) && Number.isFinite(v) && v > 0,
-  rightKind: isNumber,
-};
-const BETA: Field = { expected: 'a number in [0, 1)', ok: (v) => isNumber(v) && v >= 0 && v < 1, rightKind: isNumber };
-const BOOLEAN: Field = { expected: 'a boolean', ok: (v) => typeof v === 'boolean', rightKind: () => false };
-
-const ADAM_FIELDS = new Map([
-  ['learningRate', NON_NEGATIVE],
-  ['beta1', BETA],
-  ['beta2', BETA],
-  ['eps', POSITIVE],
-  ['weightDecay', NON_NEGATIVE],
-]);
-/** The options each optimizer type takes besides `type` (as validateOptimizer in src/nn/optimizers.ts). */
-const OPTIMIZER_FIELDS: ReadonlyMap<string, ReadonlyMap<string, Field>> = new Map<
-  OptimizerType,
-  ReadonlyMap<string, Field>
->([
-  [
-    'sgd',
-    new Map([
-      ['learningRate', NON_NEGATIVE],
-      ['momentum', NON_NEGATIVE],
-      ['nesterov', BOOLEAN],
-      ['weightDecay', NON_NEGATIVE],
-    ]),
-  ],
-  ['adam', ADAM_FIELDS],
-  ['adamw', ADAM_FIELDS],
-]);
-
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const DIGITS = /^\d+$/;
 
 /** What encodeModel needs of a model: its architecture. */
 export interface ModelSpec {
@@ -170,8 +120,20 @@ export function decodeModel(bytes: Uint8Array): ModelFile {
   }
   const { tensors, metadata } = decodeSafetensors(bytes);
   // decodeSafetensors returns a null-prototype object; own lookups keep that true whatever it returns.
-  const field = (name: string): string | undefined => (Object.hasOwn(metadata, name) ? metadata[name] : undefined);
+  const field: MetadataField = (name) => (Object.hasOwn(metadata, name) ? metadata[name] : undefined);
+  const { sizes, activations, loss } = decodeArchitecture(field);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const params = takeLayers(byName, sizes, '');
+  const optimizer = decodeOptimizer(field, byName, sizes);
+  checkAllTaken(byName, sizes);
+  return { sizes, activations, loss, params, optimizer };
+}
 
+/** Looks up one metadata field by name; undefined when the file does not have it. */
+type MetadataField = (name: string) => string | undefined;
+
+/** The format tag, then sizes, activations and loss, checked in that order. */
+function decodeArchitecture(field: MetadataField): Pick<ModelFile, 'sizes' | 'activations' | 'loss'> {
   const format = field('format');
   if (format !== FORMAT) {
     throw new TypeError(`load: metadata.format must be "${FORMAT}", got ${show(format ?? null)}`);
@@ -179,52 +141,67 @@ export function decodeModel(bytes: Uint8Array): ModelFile {
   const sizes = decodeSizes(field('sizes'));
   const activations = decodeActivations(field('activations'), sizes);
   const loss = decodeLoss(field('loss'), activations);
+  return { sizes, activations, loss };
+}
 
-  const byName = new Map(tensors.map((t) => [t.name, t]));
-  const take = (prefix: string): LayerParameters[] =>
-    sizes.slice(1).map((out, j) => {
-      const inp = sizes[j];
-      const w = byName.get(`${prefix}${2 * j}.weight`);
-      const b = byName.get(`${prefix}${2 * j}.bias`);
-      if (!w || !b) throw new RangeError(`load: tensor ${prefix}${2 * j}.${w ? 'bias' : 'weight'} is missing`);
-      if (w.shape.length !== 2 || w.shape[0] !== out || w.shape[1] !== inp) {
-        throw new RangeError(
-          `load: ${w.name} must have shape [${out}, ${inp}] for sizes ${show(sizes)}, got ${show(w.shape)}`,
-        );
-      }
-      if (b.shape.length !== 1 || b.shape[0] !== out) {
-        throw new RangeError(`load: ${b.name} must have shape [${out}], got ${show(b.shape)}`);
-      }
-      byName.delete(w.name);
-      byName.delete(b.name);
-      return { weight: w.data, bias: b.data };
-    });
-  const params = take('');
+/**
+ * Takes out of `byName` the weight and bias of every layer, named `${prefix}${2 * j}.weight` and `.bias`, and
+ * checks their shapes against `sizes`.
+ */
+function takeLayers(byName: Map<string, TensorEntry>, sizes: number[], prefix: string): LayerParameters[] {
+  return sizes.slice(1).map((out, j) => {
+    const inp = sizes[j];
+    const w = byName.get(`${prefix}${2 * j}.weight`);
+    const b = byName.get(`${prefix}${2 * j}.bias`);
+    if (!w || !b) throw new RangeError(`load: tensor ${prefix}${2 * j}.${w ? 'bias' : 'weight'} is missing`);
+    if (w.shape.length !== 2 || w.shape[0] !== out || w.shape[1] !== inp) {
+      throw new RangeError(
+        `load: ${w.name} must have shape [${out}, ${inp}] for sizes ${show(sizes)}, got ${show(w.shape)}`,
+      );
+    }
+    if (b.shape.length !== 1 || b.shape[0] !== out) {
+      throw new RangeError(`load: ${b.name} must have shape [${out}], got ${show(b.shape)}`);
+    }
+    byName.delete(w.name);
+    byName.delete(b.name);
+    return { weight: w.data, bias: b.data };
+  });
+}
 
-  let optimizer: OptimizerSnapshot | null = null;
+/**
+ * The optimizer's options, step, clip norm and (when the file has any) state tensors, taken out of `byName`;
+ * null when the file has no metadata.optimizer, which then must have no optimizer fields either.
+ */
+function decodeOptimizer(
+  field: MetadataField,
+  byName: Map<string, TensorEntry>,
+  sizes: number[],
+): OptimizerSnapshot | null {
   const optimizerText = field('optimizer');
-  if (optimizerText !== undefined) {
-    const options = decodeOptimizerOptions(optimizerText);
-    const names = STATE_NAMES.get(options.type)!;
-    const step = decodeStep(field('optimizer_step'));
-    const clipNorm = decodeClipNorm(field('clip_norm'));
-    const hasState = names.some((n) => [...byName.keys()].some((k) => k.startsWith(`optimizer.${n}.`)));
-    const state = hasState ? names.map((n) => take(`optimizer.${n}.`)) : [];
-    optimizer = clipNorm === undefined ? { options, step, state } : { options, clipNorm, step, state };
-  } else {
+  if (optimizerText === undefined) {
     for (const name of ['optimizer_step', 'clip_norm']) {
       if (field(name) !== undefined) {
         throw new TypeError(`load: metadata.${name} is given without metadata.optimizer, which it belongs to`);
       }
     }
+    return null;
   }
-  if (byName.size > 0) {
-    const names = [...byName.keys()].slice(0, 5).map((name) => (name.length > 60 ? name.slice(0, 57) + '...' : name));
-    throw new RangeError(
-      `load: unexpected tensors ${names.join(', ')}${byName.size > 5 ? ', ...' : ''} for sizes ${show(sizes)}`,
-    );
-  }
-  return { sizes, activations, loss, params, optimizer };
+  const options = decodeOptimizerOptions(parseJson(optimizerText, 'optimizer'), optimizerText);
+  const names = STATE_NAMES.get(options.type)!;
+  const step = decodeStep(field('optimizer_step'));
+  const clipNorm = decodeClipNorm(field('clip_norm'));
+  const hasState = names.some((n) => [...byName.keys()].some((k) => k.startsWith(`optimizer.${n}.`)));
+  const state = hasState ? names.map((n) => takeLayers(byName, sizes, `optimizer.${n}.`)) : [];
+  return clipNorm === undefined ? { options, step, state } : { options, clipNorm, step, state };
+}
+
+/** Refuses a file with tensors that no layer or state buffer took, naming the first few. */
+function checkAllTaken(byName: Map<string, TensorEntry>, sizes: number[]): void {
+  if (byName.size === 0) return;
+  const names = [...byName.keys()].slice(0, 5).map((name) => (name.length > 60 ? name.slice(0, 57) + '...' : name));
+  throw new RangeError(
+    `load: unexpected tensors ${names.join(', ')}${byName.size > 5 ? ', ...' : ''} for sizes ${show(sizes)}`,
+  );
 }
 
 function parseJson(text: string | undefined, name: string): unknown {
@@ -283,70 +260,4 @@ function decodeLoss(loss: string | undefined, activations: Activation[]): Loss {
     );
   }
   return loss;
-}
-
-/**
- * Checks the optimizer options field by field and returns a fresh object holding only the checked fields, in
- * the file's order (the order save() got them in, so a resumed fit with the same options keeps the state).
- */
-function decodeOptimizerOptions(text: string): OptimizerOptions {
-  const parsed = parseJson(text, 'optimizer');
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new TypeError(
-      `load: metadata.optimizer must be a JSON object { type, learningRate, ... }, got ${show(text)}`,
-    );
-  }
-  const source = parsed as Record<string, unknown>;
-  const type = Object.hasOwn(source, 'type') ? source.type : undefined;
-  const fields = typeof type === 'string' ? OPTIMIZER_FIELDS.get(type) : undefined;
-  if (!fields) {
-    throw new TypeError(
-      `load: metadata.optimizer.type must be one of ${[...OPTIMIZER_FIELDS.keys()].join(', ')}, got ${show(type)}`,
-    );
-  }
-  if (!Object.hasOwn(source, 'learningRate')) throw new TypeError('load: metadata.optimizer.learningRate is missing');
-  const options: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) {
-    if (key === 'type') {
-      options.type = type;
-      continue;
-    }
-    const check = fields.get(key);
-    if (!check) {
-      throw new TypeError(
-        `load: metadata.optimizer has the unknown key ${show(key)}; ${type} takes ${[...fields.keys()].join(', ')}`,
-      );
-    }
-    const value = source[key];
-    if (!check.ok(value)) {
-      const Kind = check.rightKind(value) ? RangeError : TypeError;
-      throw new Kind(`load: metadata.optimizer.${key} must be ${check.expected}, got ${show(value)}`);
-    }
-    options[key] = value;
-  }
-  const momentum = options.momentum;
-  if (options.nesterov === true && !(typeof momentum === 'number' && momentum > 0)) {
-    throw new RangeError('load: metadata.optimizer.nesterov needs momentum > 0');
-  }
-  return options as unknown as OptimizerOptions;
-}
-
-function decodeStep(text: string | undefined): number {
-  const step = text !== undefined && DIGITS.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(step)) {
-    throw new RangeError(`load: metadata.optimizer_step must be an integer >= 0, got ${show(text)}`);
-  }
-  return step;
-}
-
-function decodeClipNorm(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!DECIMAL.test(text)) {
-    throw new TypeError(`load: metadata.clip_norm must be a finite number > 0 in decimal, got ${show(text)}`);
-  }
-  const clipNorm = Number(text);
-  if (!(Number.isFinite(clipNorm) && clipNorm > 0)) {
-    throw new RangeError(`load: metadata.clip_norm must be a finite number > 0, got ${show(text)}`);
-  }
-  return clipNorm;
 }

@@ -50,6 +50,7 @@ export class Network implements Resident {
   private plainSgdUniforms!: GPUBuffer;
   private optimizer: Optimizer | null = null;
   private readonly padder = new Padder();
+  private readonly firstRows: number;
 
   constructor(
     readonly runtime: Runtime,
@@ -58,6 +59,7 @@ export class Network implements Resident {
     this.loss = options.loss;
     ({ layers: this.layers, floats: this.floats } = layout(options.sizes, options.activations));
     this.maxRows = rowLimit(this.layers, this.floats, runtime.limits, runtime.matmul.rows, options.microBatchSize);
+    this.firstRows = options.batchSize ?? 1;
     this.allocate();
     runtime.write(this.params, 0, initialParameters(this.layers, this.floats, options.seed ?? 0));
     runtime.adopt(this);
@@ -76,7 +78,7 @@ export class Network implements Resident {
     this.grads = runtime.createBuffer('grads', floats * 4, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.losses = runtime.createBuffer('losses', LOSS_SLOTS * 8, S.STORAGE | S.COPY_SRC | S.COPY_DST);
     this.stepValues = new StepValues(runtime);
-    this.plans = new PlanCache(this, this.maxRows);
+    this.plans = new PlanCache(this, this.maxRows, this.firstRows);
     const last = this.layers[this.layers.length - 1];
     this.datasets = new DatasetCache(runtime, {
       inputs: this.layers[0].inp,

@@ -287,6 +287,8 @@ export class PlanCache {
   constructor(
     private readonly net: PlanTarget,
     private readonly maxRows: number,
+    /** Rows the first activation buffers are made for, at least (MlpOptions.batchSize). */
+    private readonly firstRows = 1,
   ) {}
 
   /** The plan of a pass, with activation buffers for at least its rows. */
@@ -309,6 +311,7 @@ export class PlanCache {
   /** Activation buffers for at least `rows` rows (made before recording, so recording allocates nothing). */
   reserve(rows: number): Activations {
     if (this.act && this.act.capacity >= rows) return this.act;
+    if (!this.act) rows = Math.min(Math.max(rows, this.firstRows), this.maxRows);
     this.release();
     const runtime = this.net.runtime;
     const capacity = Math.min(roundUp(rows, runtime.matmul.rows), Math.max(rows, this.maxRows));

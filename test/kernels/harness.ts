@@ -6,7 +6,7 @@ export type Word = number | { f32: number };
 
 /**
  * Runs one kernel once on fresh buffers and reads back the bindings marked as outputs. Bindings follow the
- * kernel's table in src/pipelines.ts: the uniform first, then each storage buffer as initial data (or a size
+ * kernel's table in src/gpu/kernels.ts: the uniform first, then each storage buffer as initial data (or a size
  * in floats); a `step` binding takes the words of the per-step uniform.
  */
 export async function runKernel(

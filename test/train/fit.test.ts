@@ -1,15 +1,15 @@
 // fit() and evaluate(): GPU-resident data, gathered mini-batches, optimizers and schedules wired as the float64
 // reference says, micro-batching, sampling, determinism, and no readback inside the loop.
 import { describe, expect, it } from 'vitest';
-import { identity, withReplacement } from '../src/data/gpu-dataset.js';
-import { Random } from '../src/core/random.js';
-import { scheduleFactor } from '../src/nn/schedules.js';
-import type { OptimizerOptions, ScheduleOptions } from '../src/core/types.js';
-import { expectClose, randomArray } from './reference/check.js';
-import { lossAndGradients, predict, type RefSpec, toRefLayers } from './reference/mlp.js';
-import { clipByGlobalNorm, RefOptimizer } from './reference/optimizers.js';
-import { learningRateFactor } from './reference/schedules.js';
-import { useEngine } from './gpu.js';
+import { identity, withReplacement } from '../../src/data/gpu-dataset.js';
+import { Random } from '../../src/core/random.js';
+import { scheduleFactor } from '../../src/nn/schedules.js';
+import type { OptimizerOptions, ScheduleOptions } from '../../src/core/types.js';
+import { expectClose, randomArray } from '../reference/check.js';
+import { lossAndGradients, predict, type RefSpec, toRefLayers } from '../reference/mlp.js';
+import { clipByGlobalNorm, RefOptimizer } from '../reference/optimizers.js';
+import { learningRateFactor } from '../reference/schedules.js';
+import { useEngine } from '../gpu.js';
 
 const engine = await useEngine();
 const spec: RefSpec = { sizes: [3, 5, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy' };
@@ -199,6 +199,27 @@ describe('sampling', () => {
 });
 
 describe('fit behaviour', () => {
+  it('uploads the training and validation sets once per fit, not once per epoch', async () => {
+    const model = engine.mlp({ ...spec, seed: 1 });
+    const queue = engine.device.queue;
+    const original = queue.writeBuffer;
+    const uploads: string[] = [];
+    queue.writeBuffer = function (this: GPUQueue, ...args: Parameters<GPUQueue['writeBuffer']>) {
+      if (args[0].label.startsWith('dataset-x')) uploads.push(args[0].label);
+      return original.apply(this, args);
+    } as GPUQueue['writeBuffer'];
+    try {
+      const vx = Float32Array.from(randomArray(6 * 3, 82));
+      const vy = Uint32Array.from({ length: 6 }, (_, i) => i % 2);
+      const history = await model.fit({ x, y }, { epochs: 4, batchSize: 4, validation: { x: vx, y: vy } });
+      expect(history.epochs.map((e) => Number.isFinite(e.valLoss))).toEqual([true, true, true, true]);
+      expect(uploads.length).toBe(2);
+    } finally {
+      queue.writeBuffer = original;
+      model.dispose();
+    }
+  });
+
   const big = 300;
   const bx = Float32Array.from(randomArray(big * 3, 91));
   const by = Uint32Array.from({ length: big }, (_, i) => Number(bx[3 * i] * bx[3 * i + 1] > 0));

@@ -2,11 +2,11 @@
 // nn.Sequential names; untrusted files are refused with clear errors before anything is allocated.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LayerParameters, OptimizerOptions } from '../src/core/types.js';
-import { decodeModel, encodeModel, type ModelSpec, type OptimizerSnapshot } from '../src/io/model-file.js';
-import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
-import { randomArray } from './reference/check.js';
-import { useEngine } from './gpu.js';
+import type { LayerParameters, OptimizerOptions } from '../../src/core/types.js';
+import { decodeModel, encodeModel, type ModelSpec, type OptimizerSnapshot } from '../../src/io/model-file.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { randomArray } from '../reference/check.js';
+import { useEngine } from '../gpu.js';
 
 const n = 40;
 const x = Float32Array.from(randomArray(n * 3, 5));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type TensorEntry } from '../../src/io/safetensors.js';
 
 /** A file assembled by hand from the spec: u64 LE header length, the header text as given, then the data. */
 function file(header: string, data: ArrayLike<number> = []): Uint8Array {

@@ -1,11 +1,11 @@
-// Choosing the matmul kernel per adapter (src/autotune.ts): the adapter-kind rule, the timed choice and its
+// Choosing the matmul kernel per adapter (src/gpu/autotune.ts): the adapter-kind rule, the timed choice and its
 // cache, option checking, and that every kernel trains a model to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GPU_VARIANTS, runsOnCpu } from '../src/gpu/autotune.js';
-import type { AdapterDescription } from '../src/gpu/runtime.js';
-import { createEngine } from '../src/node.js';
-import { twoSpirals } from '../src/data/synthetic.js';
-import { expectClose } from './reference/check.js';
+import { GPU_VARIANTS, runsOnCpu } from '../../src/gpu/autotune.js';
+import type { AdapterDescription } from '../../src/gpu/runtime.js';
+import { createEngine } from '../../src/node.js';
+import { twoSpirals } from '../../src/data/synthetic.js';
+import { expectClose } from '../reference/check.js';
 
 const adapter = (a: Partial<AdapterDescription>): AdapterDescription => ({
   vendor: '',
