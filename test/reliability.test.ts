@@ -2,13 +2,15 @@
 // leaks GPU memory.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../src/node.js';
+import * as browserEntry from '../src/index.js';
+import { createEngine, DivergenceError as PublicDivergenceError } from '../src/node.js';
 import { GPU_CHECK_VALUES } from '../src/data/gpu-dataset.js';
 import type { Mlp } from '../src/model.js';
 import { DivergenceError, ShaderError } from '../src/core/errors.js';
 import { Pipelines } from '../src/gpu/pipelines.js';
 import { shaderSources } from '../src/gpu/shaders.gen.js';
-import type { MlpOptions } from '../src/core/types.js';
+import { encodeSafetensors } from '../src/io/safetensors.js';
+import type { MlpOptions, OptimizerOptions } from '../src/core/types.js';
 import { randomArray } from './reference/check.js';
 import { useEngine } from './gpu.js';
 
@@ -18,6 +20,8 @@ const n = 64;
 const x = Float32Array.from(randomArray(n * 3, 1));
 // Learnable labels: the quadrant of (x0, x1).
 const y = Uint32Array.from({ length: n }, (_, i) => Number(x[3 * i] > 0) + 2 * Number(x[3 * i + 1] > 0));
+/** The same inputs as bytes (for inputScale). */
+const bytes = Uint8Array.from(x, (v) => Math.round((v + 1) * 127.5));
 
 /** Parameters and optimizer state, to show a refused call changed nothing. */
 async function state(model: Mlp) {
@@ -103,6 +107,24 @@ describe('bad input gets a clear error and changes nothing', () => {
     ],
     ['callback', (m) => m.fit({ x, y }, { onStep: 5 as never }), TypeError, /onStep must be a function, got 5/],
     [
+      'inputScale overflowing float32 (fit)',
+      (m) => m.fit({ x: bytes, y, inputScale: 1e38 }),
+      RangeError,
+      /^fit: inputScale 1e\+38 times a byte value up to 255 overflows float32/,
+    ],
+    [
+      'inputScale overflowing float32 (validation)',
+      (m) => m.fit({ x, y }, { validation: { x: bytes, y, inputScale: 1e38 } }),
+      RangeError,
+      /^fit: validation: inputScale 1e\+38 times a byte value up to 255 overflows float32/,
+    ],
+    [
+      'inputScale overflowing float32 (evaluate)',
+      (m) => m.evaluate(bytes, y, { inputScale: 1e38 }),
+      RangeError,
+      /^evaluate: inputScale 1e\+38 times a byte value up to 255 overflows float32/,
+    ],
+    [
       'parameters',
       (m) => m.setParameters([{ weight: new Float32Array(18), bias: new Float32Array(5) }]),
       TypeError,
@@ -162,6 +184,18 @@ describe('bad input gets a clear error and changes nothing', () => {
     expect(() => engine.mlp({ ...spec, ...change })).toThrow(Kind);
     expect(() => engine.mlp({ ...spec, ...change })).toThrow(message);
     expect(engine.memory()).toEqual(before);
+  });
+
+  it('a large inputScale whose products stay finite in float32 is accepted', async () => {
+    const model = engine.mlp(spec);
+    const history = await model.fit(
+      { x: bytes, y, inputScale: 1e30 },
+      { batchSize: 16, optimizer: { type: 'sgd', learningRate: 0 } },
+    );
+    expect(history.steps).toBe(4);
+    const result = await model.evaluate(bytes, y, { inputScale: 1e30 });
+    expect(Number.isNaN(result.loss)).toBe(false);
+    model.dispose();
   });
 
   it('a layer that cannot fit the device names the limit and the sizes', () => {
@@ -252,6 +286,10 @@ describe('divergence', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(DivergenceError);
+    // The class users can import is the one fit() throws, from both entries.
+    expect(error).toBeInstanceOf(PublicDivergenceError);
+    expect(error).toBeInstanceOf(browserEntry.DivergenceError);
+    expect((error as Error).name).toBe('DivergenceError');
     const d = error as DivergenceError;
     expect(d.message).toMatch(new RegExp(`the loss became (NaN|Infinity) at step ${d.step} \\(epoch \\d+\\)`));
     expect(d.restoredStep).toBeLessThan(d.step);
@@ -322,6 +360,79 @@ describe('device loss', () => {
       expect((await fresh.predict(x)).length).toBe(n * 4);
     } finally {
       own.destroy();
+    }
+  });
+});
+
+describe('model files', () => {
+  it('a small file of a wide model allocates what its parameters need, no activations before first use', async () => {
+    const width = 1_000_000;
+    const weight = Float32Array.from({ length: width }, (_, i) => (i % 7) - 3);
+    const bias = Float32Array.from({ length: width }, (_, i) => (i % 5) * 0.25);
+    const file = encodeSafetensors(
+      [
+        { name: '0.weight', shape: [width, 1], data: weight },
+        { name: '0.bias', shape: [width], data: bias },
+      ],
+      { format: 'webgrad-mlp', sizes: JSON.stringify([1, width]), activations: '["identity"]', loss: 'mse' },
+    );
+    // 8 MB of parameters in the file: parameters and gradients are 16 MB on the GPU; 256 rows of activations
+    // for a 1,000,000-wide layer would be gigabytes.
+    expect(file.length).toBeLessThan(9_000_000);
+    const before = engine.memory();
+    const model = await engine.load(file);
+    try {
+      expect(engine.memory().bytes - before.bytes).toBeLessThan(64 * 2 ** 20);
+      const out = await model.predict(Float32Array.of(2));
+      expect(out.length).toBe(width);
+      // Compared in a loop: toEqual on a million elements takes seconds.
+      const wrong = out.findIndex((v, i) => v !== weight[i] * 2 + bias[i]);
+      expect(wrong, `output ${wrong}`).toBe(-1);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('optimizer state across fit calls', () => {
+  const adam: OptimizerOptions = { type: 'adam', learningRate: 0.01 };
+  const reordered = { learningRate: 0.01, type: 'adam' } as OptimizerOptions;
+  const opts = { epochs: 2, batchSize: 16, seed: 4 };
+
+  /** A model fitted twice (8 steps each), the second time with `second` as the optimizer. */
+  async function twice(second: OptimizerOptions) {
+    const model = engine.mlp(spec);
+    await model.fit({ x, y }, { ...opts, optimizer: adam });
+    expect(model.stepCount).toBe(8);
+    await model.fit({ x, y }, { ...opts, optimizer: second });
+    const result = { steps: model.stepCount, params: await model.getParameters() };
+    model.dispose();
+    return result;
+  }
+
+  it('the same options in another key order keep the state and the step count', async () => {
+    const same = await twice({ ...adam });
+    const other = await twice(reordered);
+    expect(same.steps).toBe(16);
+    expect(other.steps).toBe(16);
+    expect(other.params).toEqual(same.params);
+  });
+
+  it('a saved optimizer resumes after load with the options in another key order', async () => {
+    const model = engine.mlp(spec);
+    await model.fit({ x, y }, { ...opts, optimizer: adam });
+    const file = await model.save({ optimizer: true });
+    const loaded = await engine.load(file);
+    try {
+      expect(loaded.stepCount).toBe(8);
+      await loaded.fit({ x, y }, { ...opts, optimizer: reordered });
+      await model.fit({ x, y }, { ...opts, optimizer: { ...adam } });
+      expect(loaded.stepCount).toBe(16);
+      expect(model.stepCount).toBe(16);
+      expect(await loaded.getParameters()).toEqual(await model.getParameters());
+    } finally {
+      model.dispose();
+      loaded.dispose();
     }
   });
 });
