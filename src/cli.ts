@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** The model, optimizer and schedule a run uses: the flags, else the dataset's defaults. */
-interface Plan {
+interface RunPlan {
   sizes: number[];
   activations: Activation[];
   loss: Loss;
@@ -98,7 +98,7 @@ async function train(args: TrainArgs): Promise<number> {
 async function fitAndTest(
   model: Mlp,
   data: Prepared,
-  plan: Plan,
+  plan: RunPlan,
   seed: number,
   report: Reporter,
   signal: AbortSignal,
@@ -156,7 +156,7 @@ async function saveModel(model: Mlp, path: string, info: (text: string) => void)
   info(`saved ${path} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
 }
 
-function planRun(args: TrainArgs, data: Prepared): Plan {
+function planRun(args: TrainArgs, data: Prepared): RunPlan {
   const d = data.defaults;
   const sizes = resolveSizes(args.sizes, data.inputs, data.classes, d.hidden);
   const loss = args.loss ?? 'cross_entropy';
@@ -214,7 +214,7 @@ function resolveActivations(given: Activation[] | undefined, layers: number, los
   return acts;
 }
 
-function describeRun(info: (text: string) => void, data: Prepared, plan: Plan, model: Mlp, engine: Engine): void {
+function describeRun(info: (text: string) => void, data: Prepared, plan: RunPlan, model: Mlp, engine: Engine): void {
   const n = (x: number) => x.toLocaleString('en-US');
   const o = plan.optimizer;
   const a = engine.adapter;
