@@ -1,34 +1,41 @@
 /**
- * webgrad in Node, on Dawn's own bindings (the npm package `webgpu`). Uses the machine's GPU through Vulkan
- * (or Metal, D3D12); where none is usable it falls back to SwiftShader, the software Vulkan that Debian's
- * chromium package ships, so the same code runs on a machine without a GPU.
+ * webgrad in Node, on Dawn's own bindings (the npm package `webgpu`, an optional peer dependency: install it
+ * beside webgrad to train in Node). Uses the machine's GPU through Vulkan (or Metal, D3D12); where none is
+ * usable it falls back to SwiftShader, the software Vulkan that Debian's chromium package ships, so the same code
+ * runs on a machine without a GPU.
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
+import { runsOnCpu } from './gpu/autotune.js';
 
 export * from './api.js';
 
-/** Vulkan driver manifests of software renderers, tried in order when no hardware adapter is found. */
+/** Vulkan driver manifests of software renderers, tried when no hardware adapter is found. */
 export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];
 
+/** Node options of createEngine: those of the browser entry, and flags passed to Dawn's create(). */
+export type NodeEngineOptions = EngineOptions & { dawnOptions?: string[] };
+
+let saidCpu = false;
+
 /**
- * Creates an engine on the best adapter Dawn finds, else on SwiftShader. The process can exit once
- * engine.destroy() has been called.
+ * Creates an engine on the best adapter Dawn finds, else on SwiftShader (saying so once, on stderr). The process
+ * can exit once engine.destroy() has been called. Set WEBGRAD_DEBUG=1 to see the native drivers' own messages.
  */
-export async function createEngine(options: EngineOptions & { dawnOptions?: string[] } = {}): Promise<Engine> {
-  const { create, globals } = await import('webgpu');
+export async function createEngine(options: NodeEngineOptions = {}): Promise<Engine> {
+  const { create, globals } = await importDawn();
   Object.assign(globalThis, globals);
   if (options.device || options.adapter) return createEngineFrom(undefined, options);
+  const icd = process.env.WEBGRAD_VK_ICD ?? SWIFTSHADER_ICDS.find((f) => existsSync(f));
+  if (!process.env.WEBGRAD_DEBUG) quietVulkan(icd);
   // dawn.node keeps the process alive while its GPU object is referenced: hold it only until destroy().
   let gpu: GPU | null = create(options.dawnOptions ?? []);
   let adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
-  if (!adapter) {
-    const icd = process.env.WEBGRAD_VK_ICD ?? SWIFTSHADER_ICDS.find((f) => existsSync(f));
-    if (icd) {
-      process.env.VK_ICD_FILENAMES = icd;
-      gpu = create(options.dawnOptions ?? []);
-      adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
-    }
+  if (!adapter && icd) {
+    process.env.VK_ICD_FILENAMES = icd;
+    gpu = create(options.dawnOptions ?? []);
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   }
   if (!adapter) {
     gpu = null;
@@ -38,7 +45,39 @@ export async function createEngine(options: EngineOptions & { dawnOptions?: stri
     );
   }
   // The GPU object stays referenced (for a new device after a loss) until destroy().
-  return createEngineFrom(gpu, { ...options, adapter }, () => {
+  const engine = await createEngineFrom(gpu, { ...options, adapter }, () => {
     gpu = null;
   });
+  if (runsOnCpu(engine.adapter) && !saidCpu) {
+    saidCpu = true;
+    process.stderr.write(
+      `webgrad: no GPU adapter found; training on ${engine.adapter.architecture || 'a software renderer'}, on the CPU\n`,
+    );
+  }
+  return engine;
+}
+
+/** Dawn's bindings, or one line saying how to get them. */
+async function importDawn(): Promise<typeof import('webgpu')> {
+  try {
+    return await import('webgpu');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error("webgrad/node needs Dawn's WebGPU bindings, the npm package webgpu: npm install webgpu");
+  }
+}
+
+/**
+ * Keeps the Vulkan drivers that Dawn probes from printing what is no failure of ours, where the user has not
+ * chosen drivers: libwayland (loaded by Mesa's drivers) says "XDG_RUNTIME_DIR is invalid" when it is unset;
+ * Mesa's lavapipe lacks a feature Dawn requires and is rejected with a warning; and with no driver at all the
+ * loader complains. So: a runtime directory, lavapipe left out, and SwiftShader offered beside the machine's own
+ * drivers (Dawn ranks a GPU above it).
+ */
+function quietVulkan(icd: string | undefined): void {
+  const env = process.env;
+  env.XDG_RUNTIME_DIR ??= tmpdir();
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return;
+  env.VK_LOADER_DRIVERS_DISABLE ??= '*lvp_icd*';
+  if (icd) env.VK_ADD_DRIVER_FILES ??= icd;
 }

@@ -33,3 +33,24 @@ describe('published declarations', () => {
     for (const name of ['memory', 'finish', 'destroy', 'loseDevice', 'lost']) expect(runtime).toContain(name);
   });
 });
+
+describe('the API reference (docs/api, made by npm run docs)', () => {
+  // Every name src/api.ts exports, as listed there one by one.
+  const api = readFileSync(join(import.meta.dirname, '..', 'src', 'api.ts'), 'utf8');
+  const names = [...api.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) =>
+    m[1]
+      .split(',')
+      .map((n) => n.replace(/\btype\b/, '').trim())
+      .filter(Boolean),
+  );
+  const pages = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? pages(join(dir, e.name)) : [e.name.replace(/\.md$/, '')],
+    );
+
+  it('has a page for every public name (run npm run docs after changing the API)', () => {
+    const documented = new Set(pages(join(import.meta.dirname, '..', 'docs', 'api', 'index')));
+    expect(names.length).toBeGreaterThan(20);
+    expect(names.filter((n) => !documented.has(n))).toEqual([]);
+  });
+});

