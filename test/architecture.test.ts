@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly [layer: number, patterns: string[]])[] = [
   [6, ['engine.ts']],
   [7, ['api.ts']],
   [8, ['index.ts', 'node.ts']],
-  [9, ['cli.ts', 'cli/**']],
+  [9, ['cli.ts', 'cli/**', 'worker/**']],
 ];
 // Same layer, yet independent: gpu knows no files, io knows no GPU (the generated shaders are GPU).
 const GPU = ['gpu/**'];

@@ -40,6 +40,7 @@ const sizeOf = (dir: string): number =>
 const README_GLOBALS = `
 declare const weight: Float32Array, bias: Float32Array, x: Float32Array, y: Uint32Array;
 declare const xTest: Float32Array, yTest: Uint32Array, learningRate: number, signal: AbortSignal;
+declare const xTrain: Float32Array, yTrain: Uint32Array;
 declare const onStep: (info: import('webgrad').StepInfo) => void;
 declare const onEpoch: (info: import('webgrad').EpochInfo) => void;
 `;
@@ -53,6 +54,10 @@ try {
   if (error instanceof DivergenceError) console.log(error.step);
 }
 document.body.textContent = String((await model.predict(new Float32Array(2)))[0]);
+const { createTrainer } = await import('webgrad/worker');
+const trainer = await createTrainer({ model: { sizes: [2, 8, 2], activations: ['relu', 'identity'], loss: 'mse' } });
+const data = await trainer.data({ x: new Float32Array(8), y: new Float32Array(8) });
+console.log((await trainer.fit(data, { epochs: 1 })).steps);
 `;
 
 beforeAll(() => {
@@ -153,7 +158,9 @@ describe('the published package', () => {
     expect(build.code, build.out).toBe(0);
     const assets = join(app, 'dist', 'assets');
     const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
-    const bytes = js.reduce((n, f) => n + statSync(join(assets, f)).size, 0);
+    // The page's code, the trainer loaded on demand, and the worker script with the engine in it.
+    expect(js.some((f) => f.startsWith('host'))).toBe(true);
+    const bytes = js.filter((f) => !f.startsWith('host')).reduce((n, f) => n + statSync(join(assets, f)).size, 0);
     expect(bytes).toBeGreaterThan(10_000);
     expect(bytes).toBeLessThan(300_000);
   }, 120_000);

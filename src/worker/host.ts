@@ -1,0 +1,113 @@
+/**
+ * The worker side of webgrad/worker: a dedicated Worker that owns an engine and one model, and trains it on
+ * requests from the page's Trainer. Loaded by createTrainer(); a page never imports it.
+ */
+import {
+  createEngine,
+  type EngineOptions,
+  type FitOptions,
+  type Mlp,
+  type MlpOptions,
+  type TrainingData,
+} from '../index.js';
+import { type Request, toWire } from './protocol.js';
+
+interface Scope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<Request>) => void): void;
+}
+const scope = globalThis as unknown as Scope;
+
+let model: Mlp | null = null;
+let engine: Awaited<ReturnType<typeof createEngine>> | null = null;
+const datasets = new Map<number, TrainingData>();
+const fits = new Map<number, AbortController>();
+
+/** Fit options as they cross: no functions; the validation set by its handle; which events to send. */
+type WireFit = Omit<FitOptions, 'onStep' | 'onEpoch' | 'signal' | 'validation'> & {
+  validation?: number;
+  sendSteps?: boolean;
+  sendEpochs?: boolean;
+};
+
+const ops: Record<string, (id: number, ...args: never[]) => unknown> = {
+  async init(_id, engineOptions: EngineOptions, spec: MlpOptions | Uint8Array) {
+    engine ??= await createEngine(engineOptions);
+    model?.dispose();
+    model = spec instanceof Uint8Array ? await engine.load(spec) : engine.mlp(spec);
+    const { adapter, matmul } = engine;
+    return { sizes: model.sizes, activations: model.activations, loss: model.loss, adapter, matmul: matmul.name };
+  },
+  data(_id, handle: number, data: TrainingData) {
+    datasets.set(handle, data);
+    return null;
+  },
+  release(_id, handle: number) {
+    datasets.delete(handle);
+    return null;
+  },
+  async fit(id, handle: number, options: WireFit) {
+    const { validation, sendSteps, sendEpochs, ...rest } = options;
+    const controller = new AbortController();
+    fits.set(id, controller);
+    try {
+      return await current().fit(dataset(handle), {
+        ...rest,
+        validation: validation === undefined ? undefined : dataset(validation),
+        signal: controller.signal,
+        onStep: sendSteps ? (info) => scope.postMessage({ id, event: 'step', info }) : undefined,
+        onEpoch: sendEpochs ? (info) => scope.postMessage({ id, event: 'epoch', info }) : undefined,
+      });
+    } finally {
+      fits.delete(id);
+    }
+  },
+  abort(_id, fitId: number) {
+    fits.get(fitId)?.abort();
+    return null;
+  },
+  predict: (_id, x: Float32Array) => current().predict(x),
+  evaluate: (_id, handle: number, options?: { batchSize?: number }) => {
+    const { x, y, inputScale } = dataset(handle);
+    return current().evaluate(x, y, { ...options, inputScale });
+  },
+  getParameters: () => current().getParameters(),
+  setParameters: (_id, params: Parameters<Mlp['setParameters']>[0]) => current().setParameters(params),
+  save: (_id, options?: { optimizer?: boolean }) => current().save(options),
+  stepCount: () => current().stepCount,
+  dispose() {
+    engine?.destroy();
+    engine = model = null;
+    return null;
+  },
+};
+
+function current(): Mlp {
+  if (!model) throw new Error('trainer: no model yet');
+  return model;
+}
+
+function dataset(handle: number): TrainingData {
+  const data = datasets.get(handle);
+  if (!data) throw new Error(`trainer: no dataset ${handle} (released, or never sent)`);
+  return data;
+}
+
+/** Typed arrays of a reply whose buffers can move to the page instead of being copied. */
+function transferables(value: unknown): Transferable[] {
+  if (ArrayBuffer.isView(value)) return [value.buffer as ArrayBuffer];
+  if (Array.isArray(value)) return value.flatMap((v) => transferables(v));
+  if (value && typeof value === 'object') return Object.values(value).flatMap((v) => transferables(v));
+  return [];
+}
+
+scope.addEventListener('message', async ({ data: { id, op, args } }) => {
+  try {
+    const run = ops[op];
+    if (!run) throw new TypeError(`trainer: unknown request ${JSON.stringify(op)}`);
+    const value = await run(id, ...(args as never[]));
+    scope.postMessage({ id, ok: true, value }, [...new Set(transferables(value))]);
+  } catch (error) {
+    scope.postMessage({ id, ok: false, error: toWire(error) });
+  }
+});

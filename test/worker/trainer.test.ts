@@ -1,0 +1,56 @@
+// webgrad/worker (src/worker/) in headless Chromium: a model trained in a dedicated Worker, events and errors
+// on the page, transfer of data, abort, save and load across threads, and a main thread free of long tasks.
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript helper shared with the benchmark and demo tests
+import { launchBrowser, startViteServer } from '../../scripts/browser.js';
+
+let browser: Browser;
+let server: { url: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  server = await startViteServer({ root: fileURLToPath(new URL('./page', import.meta.url)) });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('training in a dedicated Worker', () => {
+  it('trains, reports, refuses, aborts and saves like Mlp, and keeps the page free of long tasks', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.waitForFunction('typeof window.workerCheck === "function"', { timeout: 60_000 });
+    const r = (await page.evaluate('window.workerCheck()')) as Record<string, never> & {
+      history: { steps: number; epochs: number; aborted: boolean };
+      badFit: { name: string; message: string; isRange: boolean };
+      badModel: { name: string; message: string; isRange: boolean };
+      aborted: { aborted: boolean; steps: number };
+      afterTerminate: { message: string };
+    };
+    expect(errors).toEqual([]);
+    expect(r.adapter).not.toBe('');
+    expect(r.transferred).toBe(true);
+    expect(r.history).toEqual({ steps: 25 * 8, epochs: 25, aborted: false });
+    expect(r.stepEvents).toBe(200);
+    expect(r.epochEvents).toBe(25);
+    expect(r.lastLoss).toBeLessThan(r.firstLoss / 2);
+    expect(r.accuracy).toBeGreaterThan(0.9);
+    expect(r.samePredictions).toBe(true);
+    expect(r.badFit).toMatchObject({ name: 'RangeError', isRange: true });
+    expect(r.badFit.message).toMatch(/fit: batchSize must be an integer >= 1, got -1/);
+    expect(r.badModel).toMatchObject({ name: 'RangeError', isRange: true });
+    expect(r.badModel.message).toMatch(/mlp: sizes must be at least two integers/);
+    expect(r.aborted.aborted).toBe(true);
+    expect(r.aborted.steps).toBeLessThan(1000 * 8);
+    expect(r.afterTerminate.message).toMatch(/after terminate/);
+    // The fit ran for seconds on a CPU adapter; the page's own tasks stayed short all the while.
+    expect(r.fitMs).toBeGreaterThan(200);
+    expect(r.longestTask).toBeLessThan(50);
+  });
+});
