@@ -150,6 +150,18 @@ describe('dispose during a call', () => {
   });
 });
 
+describe('engine.destroy() during a fit', () => {
+  it('the fit rejects saying the engine was destroyed, and everything is freed', async () => {
+    const own = await createEngine({ matmul: 'regular' });
+    const model = own.mlp(spec);
+    const result = await outcome(model.fit(data, { ...fitOptions, onStep: (s) => s.step === 3 && own.destroy() }));
+    expect(result.error).toBeInstanceOf(Error);
+    expect(String(result.error)).toMatch(/engine was destroyed; create a new one/);
+    expect(own.memory()).toEqual({ buffers: 0, bytes: 0 });
+    await expect(model.predict(x)).rejects.toThrow(/engine was destroyed/);
+  });
+});
+
 describe('device loss under concurrent fits', () => {
   const specs: MlpOptions[] = [
     { sizes: [3, 8, 4], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 7 },
