@@ -100,12 +100,34 @@ async function waitForState(page: Page, wanted: string, timeout = 60_000): Promi
   await page.waitForFunction((w) => document.body.dataset.state === w, { timeout }, wanted);
 }
 
+/** Pixels with any ink on a chart's canvas (axes, grid, ticks and curves). */
+function chartInk(page: Page, id: string): Promise<number> {
+  return page.$eval(`#${id} canvas`, (canvas) => {
+    const c = canvas as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+    return ink;
+  });
+}
+
+/** The values a chart's legend shows for training and validation. */
+function legend(page: Page, id: string): Promise<string[]> {
+  return page.$$eval(`#${id} .u-legend .u-series`, (rows) =>
+    rows
+      .filter((r) => /training|validation/.test(r.textContent ?? ''))
+      .map((r) => r.querySelector('.u-value')?.textContent ?? ''),
+  );
+}
+
 describe('the demo page', () => {
   it('trains on a 2-D set from its controls, pauses and resumes', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
     expect(await page.$eval('#adapter-name', (el) => el.textContent)).not.toBe('–');
     expect(await page.$$eval('#limits dt', (dts) => dts.length)).toBeGreaterThanOrEqual(4);
+    // Before training both charts show their axes and grid: the loss chart as much ink as the accuracy chart.
+    expect(await chartInk(page, 'chart-loss')).toBeGreaterThan(0.5 * (await chartInk(page, 'chart-accuracy')));
 
     await choose(page, '#dataset', 'moons');
     await choose(page, '#rows', '500');
@@ -164,6 +186,12 @@ describe('the demo page', () => {
       return seen.size;
     });
     expect(colours).toBeGreaterThan(20);
+    // The legends show the latest values without the pointer over the charts.
+    expect(await legend(page, 'chart-loss')).toEqual([expect.stringMatching(/^\d/), expect.stringMatching(/^\d/)]);
+    expect(await legend(page, 'chart-accuracy')).toEqual([
+      expect.stringMatching(/^\d+\.\d%$/),
+      `${(full[2].valAccuracy * 100).toFixed(1)}%`,
+    ]);
     await page.screenshot({ path: `${artifacts}demo-moons.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

@@ -19,7 +19,8 @@ interface Series {
 /**
  * Training and validation curves for loss and accuracy against epochs. Training points come every step, as a
  * moving average of the batches (and the mean of the steps since the last point once the series is thinned);
- * validation points at the end of every epoch.
+ * validation points at the end of every epoch. The epoch axis spans the whole run from the start, and each legend
+ * shows the latest values unless the pointer is over its chart (then the values there).
  */
 export class Curves {
   private readonly loss: uPlot;
@@ -31,18 +32,20 @@ export class Curves {
   /** Moving averages of the batch values: small batches make single steps too noisy to read a trend from. */
   private smooth = { loss: 0, accuracy: 0, weight: 0 };
   private dirty = false;
+  /** Epochs the run is set to: the x axis spans at least this many. */
+  private epochs = 1;
 
   constructor(lossEl: HTMLElement, accuracyEl: HTMLElement) {
     this.loss = chart(
       lossEl,
-      { distr: 3 },
-      (v) => (v == null ? '' : v.toPrecision(3)),
+      { distr: 3, range: lossRange },
+      (v) => (v == null ? '–' : v.toPrecision(3)),
       (t) => String(Number(t.toPrecision(2))),
     );
     this.accuracy = chart(
       accuracyEl,
       { range: [0, 1] },
-      (v) => (v == null ? '' : `${(v * 100).toFixed(1)}%`),
+      (v) => (v == null ? '–' : `${(v * 100).toFixed(1)}%`),
       (t) => `${Math.round(t * 100)}%`,
     );
     const observer = new ResizeObserver(() => this.resize(lossEl, accuracyEl));
@@ -71,7 +74,9 @@ export class Curves {
     this.push(x, null, null, loss, accuracy);
   }
 
-  clear(): void {
+  /** Empties both charts, their axes set for a run of `epochs` epochs. */
+  clear(epochs: number): void {
+    this.epochs = Math.max(1, epochs);
     this.data = { loss: empty(), accuracy: empty() };
     this.stride = 1;
     this.pending = { loss: 0, accuracy: 0, count: 0, x: 0 };
@@ -88,7 +93,10 @@ export class Curves {
       [this.loss, this.data.loss],
       [this.accuracy, this.data.accuracy],
     ] as const) {
-      plot.setData([s.x, s.train, s.val]);
+      // The x range is set by hand: uPlot leaves an x scale without data where it was, with the last run's ticks.
+      plot.setData([s.x, s.train, s.val], false);
+      plot.setScale('x', { min: 0, max: Math.max(this.epochs, s.x[s.x.length - 1] ?? 0) });
+      showLatest(plot);
     }
   }
 
@@ -168,7 +176,9 @@ function chart(
     {
       ...size(el),
       legend: { live: true },
-      cursor: { drag: { x: false, y: false } },
+      // Over a point where one series has no value (validation comes once an epoch), show its nearest value.
+      cursor: { drag: { x: false, y: false }, hover: { skip: [null, undefined] } },
+      hooks: { setLegend: [showLatest] },
       scales: { x: { time: false }, y: { auto: true, ...scale } },
       axes: [
         { ...axis, label: 'epoch', labelFont: '12px system-ui, sans-serif', labelSize: 20 },
@@ -202,6 +212,25 @@ function chart(
     [[], [], []],
     el,
   );
+}
+
+/** Index of the last non-null value of a series, or null. */
+function lastIndex(values: readonly (number | null | undefined)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] != null) return i;
+  return null;
+}
+
+/** Puts the latest values in the legend while the pointer is not over the chart (uPlot leaves it blank). */
+function showLatest(plot: uPlot): void {
+  if ((plot.cursor.left ?? -1) >= 0) return;
+  const idxs = plot.data.map((values) => lastIndex(values as (number | null)[]));
+  plot.setLegend({ idxs }, false);
+}
+
+/** The log-scale loss axis over [min, max] of the data; before there is any, a decade either side of 1. */
+function lossRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min == null || max == null || !(min > 0)) return [0.1, 10];
+  return uPlot.rangeLog(min, max, 10, false);
 }
 
 /**

@@ -412,7 +412,9 @@ function setStat(id: string, value: number, text: string): void {
 }
 
 function resetDisplays(): void {
-  curves.clear();
+  // Whatever the last run left unshown is dropped with it.
+  statsDirty = false;
+  curves.clear(Math.max(1, Math.round(Number(ui.epochs.value)) || 1));
   ui.log.replaceChildren();
   Object.assign(live, { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 });
   for (const id of ['stat-epoch', 'stat-step', 'stat-loss', 'stat-accuracy', 'stat-val-loss', 'stat-val-accuracy']) {
