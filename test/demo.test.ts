@@ -120,8 +120,15 @@ function legend(page: Page, id: string): Promise<string[]> {
   );
 }
 
+/** The settings that are disabled (locked), by id. */
+function disabledSettings(page: Page): Promise<string[]> {
+  return page.$$eval('.controls select, .controls input', (els) =>
+    els.filter((el) => (el as HTMLInputElement).disabled && el.id !== 'output-act').map((el) => el.id || el.className),
+  );
+}
+
 describe('the demo page', () => {
-  it('trains on a 2-D set from its controls, pauses and resumes', async () => {
+  it('trains on a 2-D set from its controls, pauses, resumes, and starts afresh after a change', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
     expect(await page.$eval('#adapter-name', (el) => el.textContent)).not.toBe('–');
@@ -134,6 +141,7 @@ describe('the demo page', () => {
     await setValue(page, '#batch', '3'); // 2^3 = 8 rows a step: 63 steps an epoch, time enough to pause
     await setValue(page, '#epochs', '3');
     expect(await page.$eval('#batch-value', (el) => el.textContent)).toBe('8');
+    expect(await page.$eval('#steps-hint', (el) => (el as HTMLElement).hidden)).toBe(true);
 
     // Start, and pause from inside the page as soon as the first steps show: on a fast GPU the whole run takes
     // less time than a round trip from the test to the page.
@@ -143,11 +151,16 @@ describe('the demo page', () => {
       new MutationObserver((_, observer) => {
         if (Number(step.dataset.value) < 8) return;
         observer.disconnect();
+        // What is locked while it trains: every setting, rows per GPU pass included, and loading a model.
+        const locked = [...document.querySelectorAll<HTMLInputElement>('.controls select, .controls input')];
+        document.body.dataset.lockedWhileTraining = String(locked.every((el) => el.disabled));
         document.getElementById('pause')!.click();
       }).observe(step, { attributes: true, childList: true, characterData: true, subtree: true });
       document.getElementById('start')!.click();
     });
     await waitForState(page, 'paused');
+    expect(await page.evaluate(() => document.body.dataset.lockedWhileTraining)).toBe('true');
+    expect(await disabledSettings(page)).toContain('pass-rows');
     const first = await readouts(page);
     const paused = first.step;
     expect(paused).toBeGreaterThanOrEqual(8);
@@ -193,6 +206,18 @@ describe('the demo page', () => {
       `${(full[2].valAccuracy * 100).toFixed(1)}%`,
     ]);
     await page.screenshot({ path: `${artifacts}demo-moons.png`, fullPage: true });
+
+    // Done unlocks every setting.
+    expect(await disabledSettings(page)).toEqual([]);
+
+    // A change after Done starts a fresh run: untrained, nothing logged, the regions drawn again at once.
+    await setValue(page, '#epochs', '4');
+    expect(await status(page)).toMatch(/^Ready/);
+    expect(await epochLog(page)).toEqual([]);
+    expect(await page.$eval('#stat-step', (el) => el.textContent)).toBe('–');
+    expect(await legend(page, 'chart-loss')).toEqual(['–', '–']);
+    expect(await page.$eval('#start', (el) => el.textContent)).toBe('Start');
+
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -207,11 +232,27 @@ describe('the demo page', () => {
     expect(await page.$eval('#batch-note', (el) => el.textContent)).toMatch(
       /\d+ GPU passes per step, gradients summed/,
     );
+    // One step an epoch, 25 in all: the page says so, and offers enough epochs.
+    const hint = await page.$eval('#steps-hint', (el) => ({
+      hidden: (el as HTMLElement).hidden,
+      text: el.textContent,
+    }));
+    expect(hint.hidden).toBe(false);
+    expect(hint.text).toMatch(/Only 1 step per epoch: 25 steps in all/);
+    expect(hint.text).toMatch(/more epochs.*larger learning rate/);
+    expect(hint.text).toMatch(/Use 500 epochs/);
+    await page.screenshot({ path: `${artifacts}demo-few-steps.png`, fullPage: true });
     await page.click('#start');
     await waitForState(page, 'done', 90_000);
     const log = await epochLog(page);
     expect(log).toHaveLength(25);
     expect(log[24].loss).toBeLessThan(log[0].loss);
+    // The hint's button sets the epochs it names, for a fresh run.
+    await page.click('#more-epochs');
+    await expectReady(page);
+    expect(await page.$eval('#epochs', (el) => (el as HTMLInputElement).value)).toBe('500');
+    expect(await page.$eval('#steps-hint', (el) => (el as HTMLElement).hidden)).toBe(true);
+    expect(await epochLog(page)).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   });

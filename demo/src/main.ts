@@ -31,6 +31,8 @@ const NOISE: Record<Exclude<DatasetName, 'mnist'>, number> = { spiral: 0.03, moo
 const ROWS_2D = [250, 500, 1000, 2000, 8000, 32_768, 131_072];
 const ROWS_MNIST = [500, 2000, 7996, 32_768, 65_536];
 const MAX_HIDDEN = 6;
+/** Optimizer steps below which a run whose epochs are only a few steps long is told it may not get far. */
+const FEW_STEPS = 500;
 
 const ui = {
   dataset: $<HTMLSelectElement>('dataset'),
@@ -236,7 +238,7 @@ function describeTraining(): void {
 function describeBatch(): void {
   const b = batchSize();
   $('batch-value').textContent = b.toLocaleString('en-US');
-  const rows = data?.train.n ?? Number(ui.rows.value);
+  const rows = Number(ui.rows.value);
   const model = session?.model;
   const perStep = Math.min(b, rows);
   const passes = model ? Math.ceil(perStep / model.maxRows) : 1;
@@ -245,12 +247,34 @@ function describeBatch(): void {
   if (b > rows) parts.push(`larger than the ${rows.toLocaleString('en-US')} rows: every step uses them all`);
   if (passes > 1) parts.push(`${passes} GPU passes per step, gradients summed`);
   $('batch-note').textContent = parts.join(' · ');
+  describeSteps(steps);
+}
+
+/**
+ * Warns when an epoch is only a few steps and the run too short to get far (at batch 65,536 on 131,072 rows,
+ * 20 epochs are 40 steps), and offers enough epochs for FEW_STEPS steps.
+ */
+function describeSteps(perEpoch: number): void {
+  const epochs = Math.max(1, Math.round(Number(ui.epochs.value)) || 1);
+  const total = perEpoch * epochs;
+  const few = perEpoch <= 8 && total < FEW_STEPS;
+  $('steps-hint').hidden = !few;
+  if (!few) return;
+  const wanted = Math.ceil(FEW_STEPS / perEpoch);
+  $('steps-hint-text').textContent =
+    `Only ${perEpoch} step${perEpoch === 1 ? '' : 's'} per epoch: ${total.toLocaleString('en-US')} steps in all, ` +
+    'too few for most networks to learn much. Train for more epochs, or try a larger learning rate.';
+  const more = $<HTMLButtonElement>('more-epochs');
+  more.textContent = `Use ${wanted.toLocaleString('en-US')} epochs (${(wanted * perEpoch).toLocaleString('en-US')} steps)`;
+  more.dataset.epochs = String(wanted);
+  more.disabled = locked();
 }
 
 // ---------------------------------------------------------------- session lifecycle
 
+/** Settings are locked while a run is under way or paused; once it is done, changing one starts a fresh run. */
 function locked(): boolean {
-  return session !== null && session.state !== 'ready';
+  return session !== null && (session.state === 'training' || session.state === 'paused');
 }
 
 function setStatus(text: string, state?: string): void {
@@ -266,12 +290,27 @@ function updateButtons(): void {
   ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
   ui.reset.disabled = !engine || !session;
   const lock = locked();
-  for (const el of [ui.dataset, ui.rows, ui.noise, ui.loss, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.batch]) {
-    el.disabled = lock;
-  }
-  ui.epochs.disabled = lock;
-  ui.seed.disabled = lock;
+  for (const el of settings()) el.disabled = lock;
+  $<HTMLButtonElement>('more-epochs').disabled = lock;
   renderLayers();
+}
+
+/** The controls a run is made from (the layers' own are handled by renderLayers). */
+function settings(): (HTMLInputElement | HTMLSelectElement)[] {
+  return [
+    ui.dataset,
+    ui.rows,
+    ui.noise,
+    ui.loss,
+    ui.optimizer,
+    ui.lr,
+    ui.schedule,
+    ui.warmup,
+    ui.batch,
+    ui.passRows,
+    ui.epochs,
+    ui.seed,
+  ];
 }
 
 let rebuildTimer = 0;
@@ -387,6 +426,11 @@ ui.reset.addEventListener('click', () => void rebuild());
 for (const el of [ui.rows, ui.noise, ui.optimizer, ui.lr, ui.schedule, ui.warmup, ui.epochs, ui.seed, ui.passRows]) {
   el.addEventListener('change', settingsChanged);
 }
+ui.epochs.addEventListener('input', () => describeBatch());
+$('more-epochs').addEventListener('click', (e) => {
+  ui.epochs.value = (e.currentTarget as HTMLElement).dataset.epochs ?? ui.epochs.value;
+  settingsChanged();
+});
 ui.loss.addEventListener('change', settingsChanged);
 ui.batch.addEventListener('input', () => describeBatch());
 ui.batch.addEventListener('change', settingsChanged);
