@@ -100,6 +100,24 @@ async function waitForState(page: Page, wanted: string, timeout = 60_000): Promi
   await page.waitForFunction((w) => document.body.dataset.state === w, { timeout }, wanted);
 }
 
+/** Waits until the decision regions are painted: most of the canvas tinted, not the bare background. */
+async function waitForRegions(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const c = document.getElementById('regions') as HTMLCanvasElement;
+      if (c.width === 0) return false;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let bare = 0;
+      let seen = 0;
+      for (let i = 0; i < data.length; i += 4 * 97, seen++) {
+        if (data[i] === 0xf8 && data[i + 1] === 0xfa && data[i + 2] === 0xfc) bare++;
+      }
+      return bare < 0.2 * seen;
+    },
+    { timeout, polling: 50 },
+  );
+}
+
 /** Pixels with any ink on a chart's canvas (axes, grid, ticks and curves). */
 function chartInk(page: Page, id: string): Promise<number> {
   return page.$eval(`#${id} canvas`, (canvas) => {
@@ -131,6 +149,8 @@ describe('the demo page', () => {
   it('trains on a 2-D set from its controls, pauses, resumes, and starts afresh after a change', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
+    // The untrained model's regions at once (on the CPU), not after the GPU's first prediction.
+    await waitForRegions(page, 3000);
     expect(await page.$eval('#adapter-name', (el) => el.textContent)).not.toBe('–');
     expect(await page.$$eval('#limits dt', (dts) => dts.length)).toBeGreaterThanOrEqual(4);
     // Before training both charts show their axes and grid: the loss chart as much ink as the accuracy chart.
@@ -217,6 +237,7 @@ describe('the demo page', () => {
     expect(await page.$eval('#stat-step', (el) => el.textContent)).toBe('–');
     expect(await legend(page, 'chart-loss')).toEqual(['–', '–']);
     expect(await page.$eval('#start', (el) => el.textContent)).toBe('Start');
+    await waitForRegions(page, 3000);
 
     expect(errors).toEqual([]);
     await page.close();

@@ -14,6 +14,7 @@ import {
 import { Curves } from './charts.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
+import { CPU_FORWARD_BUDGET, forward, forwardCost } from './forward.js';
 import { classOneShare, drawRegions, gridInputs } from './regions.js';
 import { type RunConfig, Session, type SessionState } from './session.js';
 
@@ -352,6 +353,8 @@ async function rebuild(): Promise<void> {
   data = d;
   dataKey = key;
   grid = d.extent ? gridInputs(d.extent) : null;
+  // The data at once; the regions follow as soon as the model's predictions are in.
+  if (d.extent) drawRegions(ui.regions, null, d.train, d.extent);
   if (d.name === 'mnist') buildGallery(ui.gallery, d.val);
   try {
     session = new Session(engine, readConfig(d), events);
@@ -528,12 +531,13 @@ async function drawView(now: number): Promise<void> {
   try {
     if (d.name === 'mnist') {
       const count = Math.min(GALLERY, d.val.n);
-      const probs = await s.predict(rowsAsFloat(d.val, 0, count));
+      const probs = await predict(s, rowsAsFloat(d.val, 0, count));
+      if (s !== session) return;
       const wrong = labelGallery(ui.gallery, probs, d.val.y);
       $('gallery-score').textContent = `${count - wrong} of ${count} right`;
-      if (padPixels) showProbabilities(ui.probs, await s.predict(padPixels));
+      if (padPixels) showProbabilities(ui.probs, await predict(s, padPixels));
     } else if (grid && d.extent) {
-      const out = await s.predict(grid);
+      const out = await predict(s, grid);
       if (s !== session) return;
       drawRegions(ui.regions, classOneShare(out, s.config.loss), d.train, d.extent);
     }
@@ -545,6 +549,27 @@ async function drawView(now: number): Promise<void> {
     view.last = performance.now();
     view.busy = false;
   }
+}
+
+/** Sessions whose GPU prediction has been set going once, for its kernels to be ready when training starts. */
+const warmed = new WeakSet<Session>();
+
+/**
+ * The model's outputs for x. Before training (an untrained or a loaded model) they come from the CPU where that
+ * is cheap: the parameters are read once, and the page need not wait for the GPU's first prediction, which on a
+ * CPU adapter takes seconds while its kernels are specialised. That prediction still runs, unseen, so that the
+ * kernels it shares with training are ready by the time Start is pressed.
+ */
+async function predict(s: Session, x: Float32Array): Promise<Float32Array> {
+  const { sizes, activations, loss } = s.config;
+  const rows = x.length / sizes[0];
+  if (s.state !== 'ready' || forwardCost(sizes, rows) > CPU_FORWARD_BUDGET) return s.predict(x);
+  const params = await s.startingParameters();
+  if (!warmed.has(s)) {
+    warmed.add(s);
+    s.predict(x).catch(() => {});
+  }
+  return forward(params, activations, loss, x, rows);
 }
 
 function frame(now: number): void {

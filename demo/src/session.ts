@@ -2,6 +2,7 @@ import type {
   Activation,
   Engine,
   EpochInfo,
+  LayerParameters,
   Loss,
   Mlp,
   OptimizerOptions,
@@ -58,6 +59,7 @@ export class Session {
   private controller: AbortController | null = null;
   private running: Promise<void> | null = null;
   private viewing: Promise<unknown> = Promise.resolve();
+  private starting: Promise<LayerParameters[]> | null = null;
   private disposed = false;
 
   constructor(
@@ -105,6 +107,15 @@ export class Session {
     });
     this.viewing = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * The parameters before any training, read from the GPU once: the page draws an untrained or loaded model's
+   * predictions from them on the CPU. Only meaningful while the state is 'ready'.
+   */
+  startingParameters(): Promise<LayerParameters[]> {
+    this.starting ??= this.model.getParameters();
+    return this.starting;
   }
 
   /** Stops training and frees the models' GPU memory. */
