@@ -1,19 +1,25 @@
 // The demo page in headless Chromium: it loads cleanly, trains a 2-D set and MNIST from its controls (the loss
-// shown falls, the accuracy rises), pauses and resumes, and without WebGPU says so. Screenshots go to
-// test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
-import { mkdirSync } from 'node:fs';
+// shown falls, the accuracy rises), pauses and resumes, saves the model and loads it back, and without WebGPU
+// says so. Screenshots go to test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript helper shared with the benchmark and browser tests
 import { launchBrowser, startViteServer } from '../scripts/browser.js';
+import { decodeModel, encodeModel } from '../src/io/model-file.js';
 
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url));
 let server: { url: string; close: () => Promise<void> };
 let browser: Browser;
+/** Downloads and files to upload. */
+let scratch: string;
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'webgrad-demo-'));
   server = await startViteServer({ root: fileURLToPath(new URL('../demo', import.meta.url)) });
   browser = await launchBrowser();
 });
@@ -21,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 /** Opens the page and waits until it has settled: ready to train, or showing why it cannot. */
@@ -145,8 +152,34 @@ function disabledSettings(page: Page): Promise<string[]> {
   );
 }
 
+/** Clicks Download and returns the file the page saved, once it has been written. */
+async function download(page: Page): Promise<{ name: string; bytes: Uint8Array }> {
+  const dir = mkdtempSync(join(scratch, 'download-'));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+  await page.click('#download');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const done = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+    if (done.length > 0) return { name: done[0], bytes: new Uint8Array(readFileSync(join(dir, done[0]))) };
+    if (Date.now() > deadline) throw new Error(`no download in ${dir}: ${readdirSync(dir).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Feeds a file to the page's Load input, as picking it in the file dialog would. */
+async function upload(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  const path = join(scratch, name);
+  writeFileSync(path, bytes);
+  const input = (await page.$('#load')) as ElementHandle<HTMLInputElement>;
+  await input.uploadFile(path);
+}
+
+const modelNote = (page: Page) =>
+  page.$eval('#model-note', (el) => ({ text: el.textContent ?? '', error: el.classList.contains('error') }));
+
 describe('the demo page', () => {
-  it('trains on a 2-D set from its controls, pauses, resumes, and starts afresh after a change', async () => {
+  it('trains on a 2-D set from its controls, pauses, resumes, saves the model and loads it back', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
     // The untrained model's regions at once (on the CPU), not after the GPU's first prediction.
@@ -227,8 +260,13 @@ describe('the demo page', () => {
     ]);
     await page.screenshot({ path: `${artifacts}demo-moons.png`, fullPage: true });
 
-    // Done unlocks every setting.
+    // Done unlocks every setting; the trained model downloads as a model file.
     expect(await disabledSettings(page)).toEqual([]);
+    const saved = await download(page);
+    expect(saved.name).toBe('webgrad-moons-2-32-32-2.safetensors');
+    const file = decodeModel(saved.bytes);
+    expect(file.sizes).toEqual([2, 32, 32, 2]);
+    expect((await modelNote(page)).text).toContain(`Saved ${saved.name}`);
 
     // A change after Done starts a fresh run: untrained, nothing logged, the regions drawn again at once.
     await setValue(page, '#epochs', '4');
@@ -239,6 +277,42 @@ describe('the demo page', () => {
     expect(await page.$eval('#start', (el) => el.textContent)).toBe('Start');
     await waitForRegions(page, 3000);
 
+    // Loading the file restores the trained model: same architecture, same validation score.
+    await upload(page, saved.name, saved.bytes);
+    await page.waitForFunction(() => /validation accuracy/.test(document.getElementById('status')!.textContent!), {
+      timeout: 30_000,
+    });
+    const restored = await page.evaluate(() => ({
+      loss: Number(document.getElementById('stat-val-loss')!.dataset.value),
+      accuracy: Number(document.getElementById('stat-val-accuracy')!.dataset.value),
+    }));
+    expect(restored.accuracy).toBeCloseTo(full[2].valAccuracy, 3);
+    expect(restored.loss).toBeCloseTo(full[2].valLoss, 3);
+    expect((await modelNote(page)).text).toContain('2 → 32 → 32 → 2');
+    expect(await state(page)).toBe('ready');
+    await page.screenshot({ path: `${artifacts}demo-loaded.png`, fullPage: true });
+
+    // A model no dataset here fits, or a file that is no model, is refused and changes nothing.
+    const misfit = encodeModel(
+      { sizes: [3, 4, 5], activations: ['relu', 'identity'], loss: 'cross_entropy' },
+      [
+        { weight: new Float32Array(12), bias: new Float32Array(4) },
+        { weight: new Float32Array(20), bias: new Float32Array(5) },
+      ],
+      null,
+    );
+    for (const [name, bytes, reason] of [
+      ['misfit.safetensors', misfit, /3 inputs to 5 outputs/],
+      ['notes.safetensors', new TextEncoder().encode('not a model'), /not a model file webgrad can read/],
+    ] as const) {
+      await upload(page, name, bytes);
+      await page.waitForFunction((n) => document.getElementById('model-note')!.textContent!.includes(n), {}, name);
+      const refused = await modelNote(page);
+      expect(refused.error).toBe(true);
+      expect(refused.text).toMatch(reason);
+      expect(await state(page)).toBe('ready');
+      expect(await status(page)).toContain(`Loaded ${saved.name}`);
+    }
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -278,7 +352,7 @@ describe('the demo page', () => {
     await page.close();
   });
 
-  it('trains on a few hundred MNIST digits and reads a drawn digit', async () => {
+  it('trains on a few hundred MNIST digits, reads a drawn digit and loads the model back', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
     await choose(page, '#dataset', 'mnist');
@@ -314,6 +388,25 @@ describe('the demo page', () => {
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
 
     await page.screenshot({ path: `${artifacts}demo-mnist.png`, fullPage: true });
+
+    // The digits model, downloaded and loaded back while a 2-D set is shown, brings the digits back with it.
+    const score = await page.$eval('#gallery-score', (el) => el.textContent);
+    const saved = await download(page);
+    expect(saved.name).toBe('webgrad-mnist-784-128-10.safetensors');
+    await choose(page, '#dataset', 'moons');
+    await upload(page, saved.name, saved.bytes);
+    await page.waitForFunction(() => /validation accuracy/.test(document.getElementById('status')!.textContent!), {
+      timeout: 60_000,
+    });
+    expect(await page.$eval('#dataset', (el) => (el as HTMLSelectElement).value)).toBe('mnist');
+    const restored = await page.$eval('#stat-val-accuracy', (el) => Number((el as HTMLElement).dataset.value));
+    expect(restored).toBeCloseTo(log[1].valAccuracy, 3);
+    // Guesses under the test digits from the loaded model (on the CPU before training): as many right as before.
+    await page.waitForFunction(
+      (s) => document.getElementById('gallery-score')!.textContent === s,
+      { timeout: 10_000 },
+      score,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -6,7 +6,9 @@ import {
   createEngine,
   type Engine,
   type EpochInfo,
+  type LayerParameters,
   type Loss,
+  type Mlp,
   type OptimizerOptions,
   type ScheduleOptions,
   type StepInfo,
@@ -32,6 +34,7 @@ const NOISE: Record<Exclude<DatasetName, 'mnist'>, number> = { spiral: 0.03, moo
 const ROWS_2D = [250, 500, 1000, 2000, 8000, 32_768, 131_072];
 const ROWS_MNIST = [500, 2000, 7996, 32_768, 65_536];
 const MAX_HIDDEN = 6;
+const MAX_WIDTH = 4096;
 /** Optimizer steps below which a run whose epochs are only a few steps long is told it may not get far. */
 const FEW_STEPS = 500;
 
@@ -53,6 +56,9 @@ const ui = {
   start: $<HTMLButtonElement>('start'),
   pause: $<HTMLButtonElement>('pause'),
   reset: $<HTMLButtonElement>('reset'),
+  download: $<HTMLButtonElement>('download'),
+  load: $<HTMLInputElement>('load'),
+  modelNote: $('model-note'),
   status: $('status'),
   regions: $<HTMLCanvasElement>('regions'),
   gallery: $('gallery'),
@@ -97,7 +103,7 @@ function renderLayers(): void {
   const rows = hidden.map(
     (l, i) => `<div class="layer" data-index="${i}">
       <span class="layer-name">Hidden ${i + 1}</span>
-      <input class="layer-width" type="number" min="1" max="4096" value="${l.width}" aria-label="Width of hidden layer ${i + 1}" data-testid="layer-width-${i}" />
+      <input class="layer-width" type="number" min="1" max="${MAX_WIDTH}" value="${l.width}" aria-label="Width of hidden layer ${i + 1}" data-testid="layer-width-${i}" />
       <select class="layer-act" aria-label="Activation of hidden layer ${i + 1}" data-testid="layer-act-${i}">${options(
         l.activation,
         ACTIVATIONS.filter((a) => a !== 'softmax'),
@@ -130,7 +136,7 @@ ui.layers.addEventListener('change', (e) => {
     const layer = hidden[Number(row.dataset.index)];
     if (target.classList.contains('layer-width')) {
       const w = Math.round(Number((target as HTMLInputElement).value));
-      layer.width = Number.isFinite(w) ? Math.min(4096, Math.max(1, w)) : layer.width;
+      layer.width = Number.isFinite(w) ? Math.min(MAX_WIDTH, Math.max(1, w)) : layer.width;
     } else if (target.classList.contains('layer-act')) {
       layer.activation = (target as HTMLSelectElement).value as Activation;
     }
@@ -293,6 +299,10 @@ function updateButtons(): void {
   const lock = locked();
   for (const el of settings()) el.disabled = lock;
   $<HTMLButtonElement>('more-epochs').disabled = lock;
+  ui.download.disabled = !engine || !session || state === 'training' || state === 'failed';
+  ui.download.title = state === 'training' ? 'Pause to download the model as it is now' : '';
+  ui.load.disabled = !engine || lock;
+  $('load-label').setAttribute('aria-disabled', String(ui.load.disabled));
   renderLayers();
 }
 
@@ -327,8 +337,17 @@ function settingsChanged(): void {
   rebuildTimer = window.setTimeout(() => void rebuild(), 120);
 }
 
-/** Makes the data and a fresh, untrained model from the settings, and draws what it predicts. */
-async function rebuild(): Promise<void> {
+/** A model file's parameters to start the next run from, and the file's name. */
+interface Loaded {
+  params: LayerParameters[];
+  file: string;
+}
+
+/**
+ * Makes the data and a fresh model from the settings, untrained or with a loaded model's parameters, and draws
+ * what it predicts.
+ */
+async function rebuild(loaded?: Loaded): Promise<void> {
   if (!engine) return;
   const mine = ++generation;
   const name = ui.dataset.value as DatasetName;
@@ -357,7 +376,7 @@ async function rebuild(): Promise<void> {
   if (d.extent) drawRegions(ui.regions, null, d.train, d.extent);
   if (d.name === 'mnist') buildGallery(ui.gallery, d.val);
   try {
-    session = new Session(engine, readConfig(d), events);
+    session = new Session(engine, { ...readConfig(d), initial: loaded?.params }, events);
   } catch (error) {
     fail(error as Error);
     return;
@@ -367,6 +386,7 @@ async function rebuild(): Promise<void> {
   $('rows-per-pass').textContent = session.model.maxRows.toLocaleString('en-US');
   setStatus(`Ready: ${d.train.n.toLocaleString('en-US')} training rows. Press Start.`, 'ready');
   requestView();
+  if (loaded) scoreLoaded(session, loaded.file);
 }
 
 function fail(error: Error): void {
@@ -413,6 +433,7 @@ const events = {
 
 ui.start.addEventListener('click', async () => {
   if (!session) return;
+  await scoring;
   if (session.state === 'done' || session.state === 'failed') {
     await rebuild();
     if (!session) return;
@@ -585,6 +606,145 @@ const pad = new DrawPad($<HTMLCanvasElement>('pad'), $<HTMLCanvasElement>('pad-p
   else requestView();
 });
 $('pad-clear').addEventListener('click', () => pad.clear());
+
+// ---------------------------------------------------------------- model files
+
+/** Resolves once a loaded model has been measured on the validation set (Start waits for it). */
+let scoring: Promise<void> = Promise.resolve();
+
+function note(text: string, error = false): void {
+  ui.modelNote.textContent = text;
+  ui.modelNote.classList.toggle('error', error);
+}
+
+function describeModel(m: { sizes: readonly number[]; activations: readonly string[]; loss: string }): string {
+  const acts = [...new Set(m.activations.slice(0, -1))].join(', ') || 'no hidden layers';
+  return `${m.sizes.join(' → ')}, ${acts}, ${m.loss}`;
+}
+
+/** Measures a loaded model on the validation set and shows the result. */
+function scoreLoaded(s: Session, file: string): void {
+  setStatus(`Loaded ${file}; measuring it on the validation set…`, 'ready');
+  scoring = s.evaluate().then(
+    ({ loss, accuracy }) => {
+      if (s !== session || s.state !== 'ready') return;
+      setStat('stat-val-loss', loss, loss.toFixed(4));
+      setStat('stat-val-accuracy', accuracy, pct(accuracy));
+      setStatus(`Loaded ${file}: validation accuracy ${pct(accuracy)}. Press Start to train it further.`, 'ready');
+    },
+    (error: Error) => {
+      if (s === session) setStatus(`Loaded ${file}, but measuring it failed: ${error.message}`, 'ready');
+    },
+  );
+}
+
+ui.download.addEventListener('click', async () => {
+  const s = session;
+  if (!s || s.state === 'training') return;
+  try {
+    const bytes = await s.save();
+    const name = `webgrad-${s.config.data.name}-${s.config.sizes.join('-')}.safetensors`;
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    const trained = s.stepsDone > 0 ? `after ${s.stepsDone.toLocaleString('en-US')} steps` : 'as it is now';
+    note(`Saved ${name} (${(bytes.length / 1024).toFixed(1)} KiB), the model ${trained}.`);
+  } catch (error) {
+    note(`Could not save the model: ${(error as Error).message}`, true);
+  }
+});
+
+ui.load.addEventListener('change', () => {
+  const file = ui.load.files?.[0];
+  // Cleared, so that picking the same file again loads it again.
+  ui.load.value = '';
+  if (file) void loadModel(file);
+});
+
+/**
+ * Reads a model file and starts a fresh run from it: its architecture goes into the settings, its parameters
+ * into the model, and the dataset becomes one it fits. A file that is no model, or one no dataset here fits,
+ * is refused with the reason, and the page stays as it was.
+ */
+async function loadModel(file: File): Promise<void> {
+  if (!engine || locked()) return;
+  let model: Mlp;
+  try {
+    model = await engine.load(new Uint8Array(await file.arrayBuffer()));
+  } catch (error) {
+    note(`${file.name} is not a model file webgrad can read: ${(error as Error).message}`, true);
+    return;
+  }
+  try {
+    const name = datasetFor(model, file.name);
+    const params = await model.getParameters();
+    if (locked()) throw new Error('a run was started meanwhile; pause and reset it first');
+    applyModel(model, name);
+    clearTimeout(rebuildTimer);
+    note(`Loaded ${file.name}: ${describeModel(model)}.`);
+    await rebuild({ params, file: file.name });
+  } catch (error) {
+    note(`${file.name} cannot be used here: ${(error as Error).message}`, true);
+  } finally {
+    model.dispose();
+  }
+}
+
+const TWO_D: DatasetName[] = ['spiral', 'moons', 'circles', 'xor'];
+
+/**
+ * The dataset a model fits, by its input and output widths: 784 → 10 is MNIST; 2 → 2 a 2-D set, the one the
+ * file is named after (as the page names its downloads), else the one shown, else the spirals. Throws, saying
+ * why, for a model the page cannot train.
+ */
+function datasetFor(m: Mlp, file: string): DatasetName {
+  const inputs = m.sizes[0];
+  const outputs = m.sizes[m.sizes.length - 1];
+  let name: DatasetName;
+  if (inputs === 784 && outputs === 10) name = 'mnist';
+  else if (inputs === 2 && outputs === 2) {
+    const current = ui.dataset.value as DatasetName;
+    name = TWO_D.find((n) => file.toLowerCase().includes(n)) ?? (current === 'mnist' ? 'spiral' : current);
+  } else {
+    throw new Error(
+      `it maps ${inputs} inputs to ${outputs} outputs, and the datasets here need 2 → 2 (the 2-D sets) or ` +
+        '784 → 10 (MNIST digits)',
+    );
+  }
+  const widths = m.sizes.slice(1, -1);
+  if (widths.length > MAX_HIDDEN) {
+    throw new Error(`it has ${widths.length} hidden layers, and the page builds at most ${MAX_HIDDEN}`);
+  }
+  if (widths.some((w) => w > MAX_WIDTH)) throw new Error(`the page builds hidden layers of at most ${MAX_WIDTH}`);
+  if (m.activations.slice(0, -1).includes('softmax')) {
+    throw new Error('a hidden layer applies softmax, which the page does not offer for hidden layers');
+  }
+  const out = m.activations[m.activations.length - 1];
+  if (m.loss !== 'mse' && out !== 'identity') {
+    throw new Error(
+      `its output layer applies ${out} before ${m.loss}, which the page trains with no output activation`,
+    );
+  }
+  return name;
+}
+
+/** Puts a loaded model's architecture into the settings (and the dataset it fits, with its preset). */
+function applyModel(m: Mlp, name: DatasetName): void {
+  if (ui.dataset.value !== name) {
+    ui.dataset.value = name;
+    applyPreset(name);
+    $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
+  }
+  hidden = m.sizes.slice(1, -1).map((width, i) => ({ width, activation: m.activations[i] }));
+  ui.loss.value = m.loss;
+  outputActivation = m.activations[m.activations.length - 1];
+  renderLayers();
+  describeBatch();
+  describeTraining();
+}
 
 // ---------------------------------------------------------------- device
 

@@ -25,6 +25,8 @@ export interface RunConfig {
   microBatchSize?: number;
   epochs: number;
   seed: number;
+  /** Parameters to start from (a loaded model's) instead of the seeded initialisation. */
+  initial?: LayerParameters[];
 }
 
 export type SessionState = 'ready' | 'training' | 'paused' | 'done' | 'failed';
@@ -71,6 +73,7 @@ export class Session {
     const shape = { sizes, activations, loss, seed, batchSize: Math.min(batchSize, data.train.n) };
     this.model = engine.mlp({ ...shape, microBatchSize });
     this.viewer = engine.mlp({ ...shape, batchSize: 256 });
+    if (config.initial) this.model.setParameters(config.initial);
     this.stepsPerEpoch = Math.ceil(data.train.n / config.batchSize);
     const targets = (ds: DemoData['train']): Fit => ({
       x: ds.x,
@@ -116,6 +119,16 @@ export class Session {
   startingParameters(): Promise<LayerParameters[]> {
     this.starting ??= this.model.getParameters();
     return this.starting;
+  }
+
+  /** Loss and accuracy on the validation set (not while training). */
+  evaluate(): Promise<{ loss: number; accuracy: number }> {
+    return this.model.evaluate(this.val.x, this.val.y, { inputScale: this.val.inputScale });
+  }
+
+  /** The model as safetensors bytes, as the CLI's --out writes it (not while training). */
+  save(): Promise<Uint8Array> {
+    return this.model.save();
   }
 
   /** Stops training and frees the models' GPU memory. */
