@@ -69,7 +69,7 @@ export class Curves {
     this.pending = { loss: 0, accuracy: 0, count: 0, x: 0 };
   }
 
-  /** Adds the validation result at the end of an epoch (x = epochs completed). */
+  /** Adds the validation result at the end of an epoch (x: steps so far over steps per epoch). */
   addValidation(x: number, loss: number, accuracy: number): void {
     this.push(x, null, null, loss, accuracy);
   }

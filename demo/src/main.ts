@@ -397,7 +397,9 @@ function fail(error: Error): void {
 
 const events = {
   step(info: StepInfo, x: number, globalStep: number) {
-    curves.addStep(x, info.loss, info.accuracy);
+    // The charts count epochs in steps: a resumed run starts a fresh epoch, which would step back along x.
+    const s = session;
+    curves.addStep(s ? globalStep / s.stepsPerEpoch : x, info.loss, info.accuracy);
     // Bias-corrected moving average: single batches are noisy, the readout should not flicker.
     live.ema = [0.9 * live.ema[0] + 0.1 * info.loss, 0.9 * live.ema[1] + 0.1 * info.accuracy];
     live.emaSteps++;
@@ -410,7 +412,10 @@ const events = {
     statsDirty = true;
   },
   epoch(info: EpochInfo, epochsDone: number, complete: boolean) {
-    if (info.valLoss !== undefined && complete) curves.addValidation(epochsDone, info.valLoss, info.valAccuracy ?? 0);
+    if (info.valLoss !== undefined && complete) {
+      const at = session ? session.stepsDone / session.stepsPerEpoch : epochsDone;
+      curves.addValidation(at, info.valLoss, info.valAccuracy ?? 0);
+    }
     addLogRow(info, epochsDone, complete);
     if (info.valLoss !== undefined) {
       setStat('stat-val-loss', info.valLoss, info.valLoss.toFixed(4));
