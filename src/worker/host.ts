@@ -33,10 +33,16 @@ type WireFit = Omit<FitOptions, 'onStep' | 'onEpoch' | 'signal' | 'validation'> 
 const ops: Record<string, (id: number, ...args: never[]) => unknown> = {
   async init(_id, engineOptions: EngineOptions, spec: MlpOptions | Uint8Array) {
     engine ??= await createEngine(engineOptions);
-    model?.dispose();
-    model = spec instanceof Uint8Array ? await engine.load(spec) : engine.mlp(spec);
     const { adapter, matmul } = engine;
-    return { sizes: model.sizes, activations: model.activations, loss: model.loss, adapter, matmul: matmul.name };
+    const device = {
+      limits: plainLimits(engine.limits),
+      matmul: { name: matmul.name, rows: matmul.rows, cols: matmul.cols },
+    };
+    return { model: await build(spec), adapter, device };
+  },
+  setModel(_id, spec: MlpOptions | Uint8Array) {
+    if (fits.size > 0) throw new Error('setModel: fit() is running on this model; await it first');
+    return build(spec);
   },
   data(_id, handle: number, data: TrainingData) {
     datasets.set(handle, data);
@@ -81,6 +87,26 @@ const ops: Record<string, (id: number, ...args: never[]) => unknown> = {
     return null;
   },
 };
+
+/** Builds (or loads) the model that replaces the current one, which is freed only once the new one stands. */
+async function build(spec: MlpOptions | Uint8Array) {
+  if (!engine) throw new Error('trainer: no engine yet');
+  const next = spec instanceof Uint8Array ? await engine.load(spec) : engine.mlp(spec);
+  model?.dispose();
+  model = next;
+  const { sizes, activations, loss, maxRows, flopsPerSample, parameterCount } = next;
+  return { sizes, activations, loss, maxRows, flopsPerSample, parameterCount };
+}
+
+/** The device's limits as a plain object (GPUSupportedLimits cannot be cloned into a message). */
+function plainLimits(limits: GPUSupportedLimits): Record<string, number> {
+  const plain: Record<string, number> = {};
+  for (const key in limits) {
+    const value = limits[key as keyof GPUSupportedLimits];
+    if (typeof value === 'number') plain[key] = value;
+  }
+  return plain;
+}
 
 function current(): Mlp {
   if (!model) throw new Error('trainer: no model yet');

@@ -47,13 +47,30 @@ export type TrainerFitOptions = Omit<FitOptions, 'validation'> & { validation?: 
 
 let nextData = 1;
 
+/** A trainer's model as the page sees it: its shape, as the worker built or loaded it, and Mlp's counts. */
+export interface TrainerModel {
+  readonly sizes: readonly number[];
+  readonly activations: readonly string[];
+  readonly loss: string;
+  /** Most rows one GPU pass holds (Mlp.maxRows); larger batches run as several passes. */
+  readonly maxRows: number;
+  /** Floating-point operations of one training step per sample (Mlp.flopsPerSample). */
+  readonly flopsPerSample: number;
+  /** Trainable parameters (Mlp.parameterCount). */
+  readonly parameterCount: number;
+}
+
+/** The worker's device: its limits as granted, and the matmul kernel with the block of C one workgroup covers. */
+export interface TrainerDevice {
+  readonly limits: Readonly<Record<string, number>>;
+  readonly matmul: { readonly name: string; readonly rows: number; readonly cols: number };
+}
+
 /** What the worker answers to init. */
 interface InitInfo {
-  sizes: number[];
-  activations: string[];
-  loss: string;
+  model: TrainerModel;
   adapter: AdapterDescription;
-  matmul: string;
+  device: TrainerDevice;
 }
 
 /** The page's side of a model that trains in a worker. */
@@ -64,10 +81,12 @@ export class Trainer {
     { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (e: Event) => void }
   >();
   private terminated = false;
-  /** The model's shape, as the worker built or loaded it. */
-  model!: { readonly sizes: readonly number[]; readonly activations: readonly string[]; readonly loss: string };
+  /** The model's shape, as the worker built or loaded it (setModel() replaces it), and its counts. */
+  model!: TrainerModel;
   /** The adapter the worker trains on, and its matmul kernel. */
   adapter!: AdapterDescription & { matmul: string };
+  /** The worker's device limits and matmul kernel. */
+  device!: TrainerDevice;
 
   private constructor(private readonly worker: Worker) {
     worker.addEventListener('message', (event: MessageEvent<Reply | Event>) => this.receive(event.data));
@@ -81,13 +100,24 @@ export class Trainer {
     const trainer = new Trainer(worker);
     try {
       const info = await trainer.call<InitInfo>('init', [options.engine ?? {}, options.model]);
-      trainer.model = { sizes: info.sizes, activations: info.activations, loss: info.loss };
-      trainer.adapter = { ...info.adapter, matmul: info.matmul };
+      trainer.model = info.model;
+      trainer.adapter = { ...info.adapter, matmul: info.device.matmul.name };
+      trainer.device = info.device;
       return trainer;
     } catch (error) {
       trainer.terminate();
       throw error;
     }
+  }
+
+  /**
+   * Replaces the model by a new one, from MlpOptions or a saved model's bytes (copied), in the same worker and
+   * engine: the kernels the engine compiled and the datasets sent stay, so a page that tries one model after
+   * another starts no new worker or device for each. The old model is freed once the new one is built; if
+   * building fails, the call rejects as createTrainer would and the old model stays. Refused while a fit runs.
+   */
+  async setModel(model: MlpOptions | Uint8Array): Promise<void> {
+    this.model = await this.call<TrainerModel>('setModel', [model]);
   }
 
   /**

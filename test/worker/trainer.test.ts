@@ -8,6 +8,8 @@ import { launchBrowser, startViteServer } from '../../scripts/browser.js';
 
 let browser: Browser;
 let server: { url: string; close: () => Promise<void> };
+/** What window.workerCheck() returned in the first test; the second reads the rest of it. */
+let result: unknown;
 
 beforeAll(async () => {
   server = await startViteServer({ root: fileURLToPath(new URL('./page', import.meta.url)) });
@@ -33,6 +35,7 @@ describe('training in a dedicated Worker', () => {
       aborted: { aborted: boolean; steps: number };
       afterTerminate: { message: string };
     };
+    result = r;
     expect(errors).toEqual([]);
     expect(r.adapter).not.toBe('');
     expect(r.transferred).toBe(true);
@@ -52,5 +55,31 @@ describe('training in a dedicated Worker', () => {
     // The fit ran for seconds on a CPU adapter; the page's own tasks stayed short all the while.
     expect(r.fitMs).toBeGreaterThan(200);
     expect(r.longestTask).toBeLessThan(50);
+  });
+
+  it('replaces the model in the same worker, keeping the data; reports the device and the model counts', async () => {
+    const r = result as Record<string, never> & {
+      device: { limits: Record<string, number>; matmul: { name: string; rows: number; cols: number } };
+      matmul: string;
+      first: { sizes: number[]; maxRows: number; flopsPerSample: number; parameterCount: number };
+      swapped: { sizes: number[]; activations: string[]; parameterCount: number };
+      badSwap: { name: string; message: string; isRange: boolean };
+      swapDuringFit: { message: string };
+    };
+    expect(r.device.limits.maxBufferSize).toBeGreaterThan(0);
+    expect(r.device.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(r.device.matmul.name).toBe(r.matmul);
+    expect(r.device.matmul.rows).toBeGreaterThan(0);
+    expect(r.first.sizes).toEqual([2, 32, 32, 2]);
+    expect(r.first.maxRows).toBeGreaterThan(0);
+    expect(r.first.flopsPerSample).toBeGreaterThan(0);
+    expect(r.first.parameterCount).toBe(2 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2);
+    expect(r.swapped).toMatchObject({ sizes: [2, 48, 2], activations: ['tanh', 'identity'], parameterCount: 242 });
+    expect(r.refitSteps).toBe(2 * 4);
+    expect(r.badSwap).toMatchObject({ name: 'RangeError', isRange: true });
+    expect(r.keptAfterBad).toBe(true);
+    expect(r.swapDuringFit.message).toMatch(/setModel: fit\(\) is running/);
+    expect(r.reloadedSizes).toEqual([2, 32, 32, 2]);
+    expect(r.sameAfterReload).toBe(true);
   });
 });

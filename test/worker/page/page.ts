@@ -68,6 +68,24 @@ async function check() {
   const here = await engine.load(bytes);
   const again = await here.predict(probe);
   engine.destroy();
+
+  // Another model in the same worker and engine: the dataset sent before stays; a bad one, or one asked for
+  // while a fit runs, is refused and the model stays as it was; saved bytes load as createTrainer's would.
+  const first = trainer.model;
+  await trainer.setModel({ sizes: [2, 48, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 2 });
+  const swapped = trainer.model;
+  const refit = await trainer.fit(train, { epochs: 2, batchSize: 128 });
+  const badSwap = await trainer
+    .setModel({ sizes: [2, 0, 2], activations: ['relu', 'identity'], loss: 'cross_entropy' })
+    .catch(errorOf);
+  const keptAfterBad = trainer.model.sizes.join() === '2,48,2' && (await trainer.predict(probe)).length === 16;
+  const stop = new AbortController();
+  const running = trainer.fit(train, { epochs: 1000, batchSize: 64, signal: stop.signal });
+  const swapDuringFit = await trainer.setModel(bytes).catch(errorOf);
+  stop.abort();
+  await running;
+  await trainer.setModel(bytes);
+  const reloaded = await trainer.predict(probe);
   trainer.terminate();
   const afterTerminate = await trainer.predict(probe).catch(errorOf);
   observer.disconnect();
@@ -88,6 +106,16 @@ async function check() {
     afterTerminate,
     fitMs,
     longestTask: Math.max(0, ...longDuringFit),
+    device: trainer.device,
+    matmul: trainer.adapter.matmul,
+    first,
+    swapped,
+    refitSteps: refit.steps,
+    badSwap,
+    keptAfterBad,
+    swapDuringFit,
+    reloadedSizes: trainer.model.sizes,
+    sameAfterReload: Array.from(latest).every((v, i) => v === reloaded[i]),
   };
 }
 
