@@ -19,14 +19,18 @@ export type CsvDataset = Dataset & {
   featureNames: string[];
 };
 
-interface Row {
+/** One row of a CSV file: its fields as text, and where it starts. */
+export interface Row {
   fields: string[];
   /** 1-based line on which the row starts. */
   line: number;
 }
 
-/** Splits RFC 4180 text into rows: quoted fields may hold commas, newlines and "" for a quote. Blank lines are skipped. */
-function readRows(text: string): Row[] {
+/**
+ * Splits RFC 4180 text into rows of fields separated by `separator` (a comma by default; a semicolon or a tab for
+ * other files): quoted fields may hold separators, newlines and "" for a quote. Blank lines are skipped.
+ */
+export function readRows(text: string, separator = ','): Row[] {
   const rows: Row[] = [];
   let fields: string[] = [];
   let field = '';
@@ -49,9 +53,9 @@ function readRows(text: string): Row[] {
   while (i < text.length) {
     const c = text[i];
     if (c === '"' && !quoted && field.trim() === '') {
-      ({ value: field, end: i, line } = readQuoted(text, i, line));
+      ({ value: field, end: i, line } = readQuoted(text, i, line, separator));
       quoted = true;
-    } else if (c === ',') {
+    } else if (c === separator) {
       endField();
       i++;
     } else if (c === '\n' || c === '\r') {
@@ -63,7 +67,7 @@ function readRows(text: string): Row[] {
       field += c;
       i++;
     } else {
-      const end = unquotedEnd(text, i);
+      const end = unquotedEnd(text, i, separator);
       field += text.slice(i, end);
       i = end;
     }
@@ -74,9 +78,15 @@ function readRows(text: string): Row[] {
 
 /**
  * Reads the quoted field whose opening quote is at `open`, on line `line`: returns its value, the index after
- * it and any blanks that follow, and the line reached. Only a comma or a line end may follow the closing quote.
+ * it and any blanks that follow, and the line reached. Only the separator or a line end may follow the closing
+ * quote.
  */
-function readQuoted(text: string, open: number, line: number): { value: string; end: number; line: number } {
+function readQuoted(
+  text: string,
+  open: number,
+  line: number,
+  separator: string,
+): { value: string; end: number; line: number } {
   let value = '';
   const start = line;
   let i = open + 1;
@@ -93,16 +103,16 @@ function readQuoted(text: string, open: number, line: number): { value: string; 
   }
   while (text[i] === ' ' || text[i] === '\t') i++;
   const next = text[i];
-  if (i < text.length && next !== ',' && next !== '\n' && next !== '\r') {
+  if (i < text.length && next !== separator && next !== '\n' && next !== '\r') {
     throw new SyntaxError(`CSV line ${line}: unexpected ${JSON.stringify(next)} after a closing quote`);
   }
   return { value, end: i, line };
 }
 
-/** The index of the comma or line end that ends the unquoted text starting at `from`, else the text's length. */
-function unquotedEnd(text: string, from: number): number {
+/** The index of the separator or line end that ends the unquoted text starting at `from`, else the text's length. */
+function unquotedEnd(text: string, from: number, separator: string): number {
   let j = from + 1;
-  while (j < text.length && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
+  while (j < text.length && text[j] !== separator && text[j] !== '\n' && text[j] !== '\r') j++;
   return j;
 }
 

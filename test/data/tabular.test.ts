@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { readTable } from '../../src/data/table.js';
+import { chooseTask, classNames, readTabular, splitTabular } from '../../src/data/tabular.js';
+
+const ints = (values: number[]) => values.map(String);
+
+describe('chooseTask', () => {
+  it('takes text and few distinct integers as classes', () => {
+    expect(chooseTask(['setosa', 'virginica', 'setosa'])).toMatchObject({ task: 'classification' });
+    expect(chooseTask(ints(Array.from({ length: 100 }, (_, i) => [3, 5, 7][i % 3])))).toEqual({
+      task: 'classification',
+      reason: 'it holds 3 distinct integers',
+    });
+    expect(chooseTask(['0.0', '1.0', '1.0', '0.0', 'NA'])).toMatchObject({ task: 'classification' });
+  });
+
+  it('takes fractions and many distinct integers as regression, saying why', () => {
+    expect(chooseTask(['1.5', '2', '3'])).toEqual({
+      task: 'regression',
+      reason: 'it holds numbers with a fraction (1.5)',
+    });
+    const scores = Array.from({ length: 400 }, (_, i) => `${25 + ((i * 37) % 300)}.0`);
+    expect(chooseTask(scores)).toMatchObject({
+      task: 'regression',
+      reason: expect.stringMatching(/300 distinct integers/),
+    });
+    // Few rows: 16 distinct weights in 20 rows are no classes.
+    expect(chooseTask(ints(Array.from({ length: 20 }, (_, i) => 150 + (i % 16)))).task).toBe('regression');
+  });
+});
+
+describe('readTabular', () => {
+  it('reads features and string labels, choosing classification', () => {
+    const d = readTabular(readTable('a,b,kind\n1,2,cat\n3,4,dog\n5,6,cat\n'));
+    expect(d.task).toBe('classification');
+    expect(d.features).toEqual(['a', 'b']);
+    expect(d.labels).toEqual(['kind']);
+    expect(Array.from(d.x)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(d.classLabels).toEqual(['cat', 'dog', 'cat']);
+    expect(d.lines).toEqual([2, 3, 4]);
+  });
+
+  it('reads several label columns as a multi-output regression', () => {
+    const d = readTabular(readTable('price,x,rent\n100,1,10\n200,2,20\n'), { labelColumns: ['price', 'rent'] });
+    expect(d.task).toBe('regression');
+    expect(d.features).toEqual(['x']);
+    expect(Array.from(d.targets!)).toEqual([100, 10, 200, 20]);
+    expect(() => readTabular(readTable('a,b\n1,2'), { labelColumns: ['a', 'b'] })).toThrow(/no features/);
+    expect(() => readTabular(readTable('a,b,c\n1,2,3'), { labelColumns: ['b', 'c'], task: 'classification' })).toThrow(
+      /classification takes one label column, got 2/,
+    );
+  });
+
+  it('keeps missing feature cells as NaN with impute, and names them without', () => {
+    const text = 'a,b,y\n1,NA,0\n,2,1\n3,4,0\n';
+    const d = readTabular(readTable(text), { impute: 'mean' });
+    expect(Array.from(d.x)).toEqual([1, Number.NaN, Number.NaN, 2, 3, 4]);
+    expect(() => readTabular(readTable(text))).toThrow(
+      new TypeError(
+        'CSV line 2, column 2 ("b"): the feature is missing ("NA"); fill missing cells with --impute mean|median',
+      ),
+    );
+  });
+
+  it('names the line, column and cell of text among features and of missing labels', () => {
+    expect(() => readTabular(readTable('a,b,y\n1,2,0\n3,x7,1\n'))).toThrow(
+      new TypeError('CSV line 3, column 2 ("b"): "x7" is not a number (a feature must be one)'),
+    );
+    expect(() => readTabular(readTable('a,y\n1,cat\n2,\n3,dog\n'))).toThrow(
+      /CSV line 3, column 2 \("y"\): the label is missing \(""\); every row needs one/,
+    );
+    expect(() => readTabular(readTable('a,y\n1,1.5\n2,NA\n'))).toThrow(
+      /CSV line 3, column 2 \("y"\): the target is missing/,
+    );
+    expect(() => readTabular(readTable('a,y\n1,2\n'), { labelColumns: ['y', 'y'] })).toThrow(/given twice/);
+  });
+
+  it('orders classes numerically or by text, and splits rows like splitDataset', () => {
+    expect(classNames(['7', '3', '5', '3.0'])).toEqual(['3', '5', '7']);
+    expect(classNames(['b', 'a', 'c', 'a'])).toEqual(['a', 'b', 'c']);
+    const d = readTabular(readTable(`x,y\n${Array.from({ length: 10 }, (_, i) => `${i},${i % 2}`).join('\n')}`));
+    const { train, test } = splitTabular(d, 0.3, 4);
+    expect([train.n, test.n]).toEqual([7, 3]);
+    expect([...train.x, ...test.x].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(test.lines.map((l) => d.x[l - 2])).toEqual(Array.from(test.x));
+  });
+});
