@@ -30,14 +30,24 @@ export interface LayerParameters {
 /** Targets: Float32Array [b, out] (probabilities, one-hot or regression values) or Uint32Array [b] class indices. */
 export type Targets = Float32Array | Uint32Array;
 
+/** Initialisation schemes; see MlpOptions.init. */
+export const INITS = ['he', 'torch'] as const;
+export type Init = (typeof INITS)[number];
+
 export interface MlpOptions {
   /** Layer widths, input first: [in, hidden..., out]. */
   sizes: number[];
   /** One activation per layer (sizes.length - 1 entries). */
   activations: Activation[];
   loss: Loss;
-  /** Seed for the He/Xavier initialisation. Default 0. */
+  /** Seed for the initial weights. Default 0. */
   seed?: number;
+  /**
+   * Initial weights. `'he'` (default): normal with std √(2/in) for the rectifiers (relu, leaky_relu, elu, gelu,
+   * silu) and Xavier's √(2/(in + out)) for the rest, biases 0. `'torch'`: as torch.nn.Linear, weights and
+   * biases uniform in ±1/√in, a smaller start that suits regression on small tables.
+   */
+  init?: Init;
   /**
    * Rows the activation buffers are made for at the model's first pass (they are made then, not when the model
    * is built); larger batches grow them once. Default: the first pass's rows.

@@ -1,6 +1,14 @@
 import { describe } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import { ACTIVATIONS, type Activation, type LayerParameters, LOSSES, type MlpOptions } from '../core/types.js';
+import {
+  ACTIVATIONS,
+  type Activation,
+  type Init,
+  INITS,
+  type LayerParameters,
+  LOSSES,
+  type MlpOptions,
+} from '../core/types.js';
 import { firstNonFinite } from '../data/validate.js';
 import { SLOT_BYTES } from '../gpu/kernels.js';
 
@@ -47,11 +55,27 @@ export function layout(
 /** Weights and biases over all layers. */
 export const parameterCount = (layers: readonly Layer[]) => layers.reduce((n, l) => n + l.out * l.inp + l.out, 0);
 
-/** He initialisation for the rectifier family, whose outputs halve the variance; Xavier for the rest. Biases 0. */
-export function initialParameters(layers: readonly Layer[], floats: number, seed: number): Float32Array {
+/**
+ * He initialisation for the rectifier family, whose outputs halve the variance; Xavier for the rest; biases 0.
+ * With `init` 'torch', torch.nn.Linear's: weights and biases uniform in ±1/√in.
+ */
+export function initialParameters(
+  layers: readonly Layer[],
+  floats: number,
+  seed: number,
+  init: Init = 'he',
+): Float32Array {
   const rng = new Random(seed);
   const flat = new Float32Array(floats);
   for (const layer of layers) {
+    if (init === 'torch') {
+      const bound = 1 / Math.sqrt(layer.inp);
+      for (let o = 0; o < layer.out; o++) {
+        for (let i = 0; i < layer.inp; i++) flat[layer.wOffset + o * layer.ldIn + i] = bound * (2 * rng.uniform() - 1);
+      }
+      for (let o = 0; o < layer.out; o++) flat[layer.bOffset + o] = bound * (2 * rng.uniform() - 1);
+      continue;
+    }
     const he = ['relu', 'leaky_relu', 'elu', 'gelu', 'silu'].includes(layer.act);
     const std = he ? Math.sqrt(2 / layer.inp) : Math.sqrt(2 / (layer.inp + layer.out));
     for (let o = 0; o < layer.out; o++) {
@@ -181,6 +205,9 @@ export function validateMlpOptions(options: MlpOptions): void {
     throw new TypeError(
       `mlp: ${loss} applies its own ${loss === 'cross_entropy' ? 'softmax' : 'sigmoid'}, so the last activation must be 'identity', got '${lastAct}'`,
     );
+  }
+  if (options.init !== undefined && !INITS.includes(options.init)) {
+    throw new TypeError(`mlp: init must be one of ${INITS.join(', ')}, got ${describe(options.init)}`);
   }
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
     throw new TypeError(`mlp: seed must be an integer, got ${describe(options.seed)}`);

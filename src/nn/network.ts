@@ -61,7 +61,7 @@ export class Network implements Resident {
     this.maxRows = rowLimit(this.layers, this.floats, runtime.limits, runtime.matmul.rows, options.microBatchSize);
     this.firstRows = options.batchSize ?? 1;
     this.allocate();
-    runtime.write(this.params, 0, initialParameters(this.layers, this.floats, options.seed ?? 0));
+    runtime.write(this.params, 0, initialParameters(this.layers, this.floats, options.seed ?? 0, options.init));
     runtime.adopt(this);
   }
 
