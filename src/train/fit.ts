@@ -7,6 +7,7 @@ import type { Optimizer } from '../nn/optimizers.js';
 import { scheduleFactor } from '../nn/schedules.js';
 import { LOSS_SLOTS, STEP_SLOTS } from '../nn/steps.js';
 import { Checkpoints } from './checkpoints.js';
+import { EarlyStopping } from './early-stopping.js';
 import { type EpochInfo, type FitOptions, type History, type ResolvedFit, validateFit } from './options.js';
 
 /** Steps recorded into one submit, whose losses come back together. */
@@ -54,6 +55,7 @@ class FitRun {
   private val: GpuDataset | null = null;
   private optimizer!: Optimizer;
   private checkpoints!: Checkpoints;
+  private readonly stopper: EarlyStopping | null;
   private generation: number;
 
   constructor(
@@ -66,6 +68,8 @@ class FitRun {
     const passes = net.passesPerStep(this.o.batchSize);
     this.perSubmit = Math.max(1, Math.min(this.o.stepsPerSubmit, Math.floor(STEP_SLOTS / passes), LOSS_SLOTS - 1));
     this.generation = net.runtime.generation;
+    this.stopper = this.o.earlyStopping ? new EarlyStopping(net, this.o.earlyStopping) : null;
+    if (this.stopper) this.history.stoppedEarly = false;
   }
 
   /** The training and validation data on the GPU (checked once, kept for the whole fit), the optimizer, buffers. */
@@ -92,7 +96,7 @@ class FitRun {
   async run(): Promise<History> {
     this.checkpoints = await Checkpoints.start(this.net);
     try {
-      while (this.step < this.totalSteps && !this.history.aborted) {
+      while (this.step < this.totalSteps && !this.history.aborted && !this.history.stoppedEarly) {
         try {
           await this.runEpochs();
         } catch (error) {
@@ -108,6 +112,10 @@ class FitRun {
       this.checkpoints.end();
     }
     this.history.steps = this.step;
+    if (this.stopper) {
+      this.stopper.restore();
+      this.history.bestEpoch = this.stopper.bestEpoch;
+    }
     return this.history;
   }
 
@@ -156,7 +164,7 @@ class FitRun {
       if (this.step % stepsPerEpoch === 0 || this.step === totalSteps) {
         await this.drain();
         await checkpoints.settle();
-        await this.finishEpoch(epoch);
+        if (await this.finishEpoch(epoch)) break;
         if (this.step < totalSteps) this.ds.setOrder(this.orderOf(++epoch));
       } else if (checkpoints.reading && this.inFlight.length === 0) {
         await checkpoints.settle();
@@ -223,8 +231,11 @@ class FitRun {
     });
   }
 
-  /** The epoch's row-weighted means, the validation set evaluated where it already is, then onEpoch. */
-  private async finishEpoch(epoch: number): Promise<void> {
+  /**
+   * The epoch's row-weighted means, the validation set evaluated where it already is, then onEpoch; resolves
+   * with whether early stopping ends the fit here.
+   */
+  private async finishEpoch(epoch: number): Promise<boolean> {
     const { stepsPerEpoch } = this;
     const steps = this.records.slice(epoch * stepsPerEpoch, (epoch + 1) * stepsPerEpoch);
     const rows = steps.reduce((a, r) => a + r.rows, 0);
@@ -245,5 +256,10 @@ class FitRun {
     this.history.epochs.push(info);
     await this.options.onEpoch?.(info);
     this.epochStart = performance.now();
+    if (this.stopper && info.valLoss !== undefined) {
+      const stop = await this.stopper.update(epoch, info.valLoss);
+      if (stop && this.step < this.totalSteps) this.history.stoppedEarly = true;
+    }
+    return this.history.stoppedEarly === true;
   }
 }

@@ -3,6 +3,7 @@ import type { OptimizerOptions, ScheduleOptions } from '../core/types.js';
 import type { TrainingData } from '../data/validate.js';
 import { validateOptimizer } from '../nn/optimizers.js';
 import { validateSchedule } from '../nn/schedules.js';
+import type { ResolvedEarlyStopping } from './early-stopping.js';
 
 /** What onStep receives, once the step's loss has come back from the GPU. */
 export interface StepInfo {
@@ -40,6 +41,23 @@ export interface History {
   redoneSteps: number;
   /** Device losses recovered from. */
   deviceLosses: number;
+  /** True when early stopping ended the fit before its epochs were done. */
+  stoppedEarly?: boolean;
+  /**
+   * With earlyStopping: the epoch (0-based) with the lowest validation loss, whose parameters the model holds
+   * at the end when restoreBest is on.
+   */
+  bestEpoch?: number;
+}
+
+/** Stop when the validation loss has not improved for `patience` epochs; see FitOptions.earlyStopping. */
+export interface EarlyStoppingOptions {
+  /** Epochs without an improvement before the fit stops, 1 and up. */
+  patience: number;
+  /** Give the model the best epoch's parameters back at the end. Default true. */
+  restoreBest?: boolean;
+  /** Least decrease of the validation loss that counts as an improvement. Default 0. */
+  minDelta?: number;
 }
 
 export interface FitOptions {
@@ -62,6 +80,11 @@ export interface FitOptions {
   clipNorm?: number;
   /** Evaluated at the end of every epoch. */
   validation?: TrainingData;
+  /**
+   * Stop when the validation loss has not improved for `patience` epochs, and (restoreBest, default true) end
+   * with the parameters of the epoch that had the lowest validation loss. Needs `validation`.
+   */
+  earlyStopping?: EarlyStoppingOptions;
   onStep?: (info: StepInfo) => void;
   onEpoch?: (info: EpochInfo) => void | Promise<void>;
   /** Stops the fit between steps. */
@@ -89,6 +112,7 @@ export interface ResolvedFit {
   stepsPerSubmit: number;
   maxInFlight: number;
   checkpointEvery: number;
+  earlyStopping: ResolvedEarlyStopping | null;
 }
 
 export function validateFit(options: FitOptions): ResolvedFit {
@@ -132,5 +156,30 @@ export function validateFit(options: FitOptions): ResolvedFit {
     stepsPerSubmit: int('stepsPerSubmit', 8, 1),
     maxInFlight: int('maxInFlight', 2, 1),
     checkpointEvery: int('checkpointEvery', 100, 1),
+    earlyStopping: validateEarlyStopping(options),
   };
+}
+
+function validateEarlyStopping(options: FitOptions): ResolvedEarlyStopping | null {
+  const e = options.earlyStopping;
+  if (e === undefined) return null;
+  if (typeof e !== 'object' || e === null) {
+    throw new TypeError(
+      `fit: earlyStopping must be an object { patience, restoreBest?, minDelta? }, got ${describe(e)}`,
+    );
+  }
+  if (options.validation === undefined) {
+    throw new TypeError('fit: earlyStopping watches the validation loss, so it needs validation data; got none');
+  }
+  const { patience, restoreBest = true, minDelta = 0 } = e;
+  if (!(typeof patience === 'number' && Number.isInteger(patience) && patience >= 1)) {
+    throw new RangeError(`fit: earlyStopping.patience must be an integer >= 1, got ${describe(patience)}`);
+  }
+  if (typeof restoreBest !== 'boolean') {
+    throw new TypeError(`fit: earlyStopping.restoreBest must be a boolean, got ${describe(restoreBest)}`);
+  }
+  if (!(typeof minDelta === 'number' && Number.isFinite(minDelta) && minDelta >= 0)) {
+    throw new RangeError(`fit: earlyStopping.minDelta must be a finite number >= 0, got ${describe(minDelta)}`);
+  }
+  return { patience, restoreBest, minDelta };
 }
