@@ -4,6 +4,8 @@ export { DeviceLostError, DivergenceError, ShaderError } from './core/errors.js'
 export {
   ACTIVATIONS,
   type Activation,
+  type Init,
+  INITS,
   type LayerParameters,
   LOSSES,
   type Loss,
@@ -14,12 +16,26 @@ export {
 } from './core/types.js';
 export { type CsvDataset, type CsvOptions, parseCsv } from './data/csv.js';
 export { type Dataset, oneHot, splitDataset, subset } from './data/dataset.js';
+export { accuracy, type RegressionMetrics, regressionMetrics } from './data/metrics.js';
+export {
+  argmaxRows,
+  fitPreprocessing,
+  inputsOf,
+  predictionsOf,
+  readForModel,
+  type TablePredictions,
+  targetsOf,
+  targetValues,
+} from './data/preprocess.js';
+export { readTable, type Table, type TableOptions } from './data/table.js';
+export { chooseTask, readTabular, type TabularData, type TabularOptions } from './data/tabular.js';
 export { circles, moons, type SyntheticOptions, twoSpirals, xor, xorTable } from './data/synthetic.js';
 export type { TrainingData } from './data/validate.js';
-export { Engine, type EngineOptions } from './engine.js';
+export { Engine, type EngineOptions, type LoadOptions } from './engine.js';
 export type { MatmulChoice } from './gpu/autotune.js';
 export type { MatmulTimings } from './gpu/kernels.js';
 export type { AdapterDescription, MemoryReport } from './gpu/runtime.js';
+export type { Impute, Preprocessing, Task } from './io/preprocessing.js';
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from './io/safetensors.js';
 export { Mlp } from './model.js';
-export type { EpochInfo, FitOptions, History, StepInfo } from './train/options.js';
+export type { EarlyStoppingOptions, EpochInfo, FitOptions, History, StepInfo } from './train/options.js';

@@ -3,6 +3,7 @@ import { MATMUL_VARIANTS } from './gpu/kernels.js';
 import { type DeviceSource, describeAdapter, requestDevice, Runtime } from './gpu/runtime.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
+import type { Architecture } from './io/state-dict.js';
 import { Mlp } from './model.js';
 import type { Checkpoint } from './nn/network.js';
 
@@ -19,6 +20,9 @@ export interface EngineOptions {
   matmul?: MatmulChoice;
 }
 
+/** The architecture of a file without webgrad's metadata (a PyTorch state_dict): see Engine.load. */
+export type LoadOptions = Architecture;
+
 /**
  * A WebGPU device with webgrad's compiled kernels, and the factory of models on it. Owns every GPU buffer its
  * models make, so memory() is exact and destroy() frees all of it. It listens to device.lost and uncaptured
@@ -34,15 +38,21 @@ export class Engine extends Runtime {
 
   /**
    * Rebuilds a model saved with model.save() (safetensors bytes). The file is checked as untrusted input
-   * before anything is allocated for it; optimizer state saved with it is restored.
+   * before anything is allocated for it; optimizer state and preprocessing saved with it are restored.
+   *
+   * With `options` ({ activations, loss }), a file without webgrad's metadata loads too: a PyTorch
+   * nn.Sequential state_dict saved with safetensors (`0.weight`, `0.bias`, `2.weight`, …; any increasing
+   * indices), one activation per Linear layer. When the names or shapes do not fit, the RangeError lists the
+   * tensors found and the names expected. A webgrad file loaded with options must agree with them.
    */
-  async load(bytes: Uint8Array): Promise<Mlp> {
+  async load(bytes: Uint8Array, options?: LoadOptions): Promise<Mlp> {
     this.check();
-    const file = decodeModel(bytes);
+    const file = decodeModel(bytes, options);
     const model = this.mlp({ sizes: file.sizes, activations: file.activations, loss: file.loss });
     try {
       model.setParameters(file.params);
       if (file.optimizer) model.restoreOptimizer(file.optimizer);
+      model.preprocessing = file.preprocessing;
     } catch (error) {
       model.dispose();
       throw error;

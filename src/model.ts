@@ -2,6 +2,7 @@ import { describe } from './core/errors.js';
 import type { Activation, LayerParameters, Loss, MlpOptions, Targets } from './core/types.js';
 import { type TrainingData, validateData, validateInputs } from './data/validate.js';
 import { encodeModel, type OptimizerSnapshot } from './io/model-file.js';
+import { checkPreprocessing, type Preprocessing } from './io/preprocessing.js';
 import type { Runtime } from './gpu/runtime.js';
 import { flopsPerSample, parameterCount, validateMlpOptions } from './nn/layout.js';
 import { Network } from './nn/network.js';
@@ -25,6 +26,7 @@ export class Mlp {
   readonly network: Network;
   private disposed = false;
   private fitting = false;
+  private table: Preprocessing | null = null;
   /** Calls under way: a disposal waits for them to stop before freeing buffers they may still submit to. */
   private busy = 0;
 
@@ -56,6 +58,22 @@ export class Mlp {
   /** Optimizer steps taken so far (Adam's bias correction and schedules with totalSteps count from here). */
   get stepCount(): number {
     return this.network.stepCount;
+  }
+
+  /**
+   * How the rows of a table become this model's inputs and its outputs become predictions: the feature
+   * columns, fill values for missing cells, standardisation statistics, and the classes or the targets'
+   * statistics (see Preprocessing). null for a model not trained on a table. save() writes it into the file's
+   * metadata and engine.load() restores it, so every reader of the file predicts alike; `webgrad train` sets
+   * it. Setting it checks it against the model's sizes and loss (a TypeError or RangeError naming the field)
+   * and keeps a copy; reading it gives a copy.
+   */
+  get preprocessing(): Preprocessing | null {
+    return this.table === null ? null : structuredClone(this.table);
+  }
+
+  set preprocessing(value: Preprocessing | null) {
+    this.table = value === null ? null : checkPreprocessing(value, this, 'preprocessing');
   }
 
   /** Replaces every layer's weight [out, in] and bias [out] (row-major, as torch.nn.Linear). */
@@ -151,12 +169,13 @@ export class Mlp {
 
   /**
    * The model as safetensors bytes (see src/io/model-file.ts): parameters named as torch.nn.Sequential would
-   * name them, the architecture in the metadata, and the optimizer's state too with { optimizer: true }.
+   * name them, the architecture and the preprocessing in the metadata, and the optimizer's state too with
+   * { optimizer: true }.
    */
   save(options: { optimizer?: boolean } = {}): Promise<Uint8Array> {
     return this.use('save', false, async () => {
       const { params, optimizer } = await this.network.checkpoint(this.network.stepCount);
-      return encodeModel(this, params, options.optimizer ? optimizer : null);
+      return encodeModel(this, params, options.optimizer ? optimizer : null, this.table);
     });
   }
 

@@ -13,13 +13,18 @@ import {
   OPTIMIZER_FIELDS,
   STATE_NAMES,
 } from './optimizer-metadata.js';
+import { decodePreprocessing, encodePreprocessing, type Preprocessing } from './preprocessing.js';
 import { decodeSafetensors, encodeSafetensors, show, type TensorEntry } from './safetensors.js';
+import { type Architecture, checkArchitecture, decodeStateDict } from './state-dict.js';
 
 /**
  * Model files: safetensors, loadable by PyTorch's safetensors. Tensors are named as nn.Sequential would name
  * them with an activation module after every Linear (`0.weight`, `0.bias`, `2.weight`, …); the architecture,
  * activations and loss go in the metadata. Optimizer state, when saved, follows torch's state names
- * (`optimizer.momentum_buffer.0.weight`, `optimizer.exp_avg.0.weight`, `optimizer.exp_avg_sq.0.weight`).
+ * (`optimizer.momentum_buffer.0.weight`, `optimizer.exp_avg.0.weight`, `optimizer.exp_avg_sq.0.weight`). A model
+ * trained on a table carries its preprocessing as JSON in metadata.preprocessing (see preprocessing.ts). A file
+ * without webgrad's metadata (a PyTorch state_dict) is read with the architecture the caller gives
+ * (see state-dict.ts).
  *
  * This file knows nothing of the GPU or of the model classes: decodeModel returns plain data, which the engine
  * turns into a model. Every name the file supplies is looked up in a Map or an array, never through an object's
@@ -51,6 +56,8 @@ export interface ModelFile {
   loss: Loss;
   params: LayerParameters[];
   optimizer: OptimizerSnapshot | null;
+  /** The table preprocessing saved with the model, if any. */
+  preprocessing: Preprocessing | null;
 }
 
 /**
@@ -61,6 +68,7 @@ export function encodeModel(
   spec: ModelSpec,
   params: LayerParameters[],
   optimizer: OptimizerSnapshot | null,
+  preprocessing: Preprocessing | null = null,
 ): Uint8Array {
   const tensors: TensorEntry[] = [];
   const add = (prefix: string, layers: LayerParameters[]) => {
@@ -80,6 +88,7 @@ export function encodeModel(
     activations: JSON.stringify(spec.activations),
     loss: spec.loss,
   };
+  if (preprocessing) metadata.preprocessing = encodePreprocessing(preprocessing);
   if (optimizer) {
     const { options, state } = optimizer;
     const type: unknown = options?.type;
@@ -111,8 +120,11 @@ export function encodeModel(
  * that the metadata describes an architecture whose every tensor is present with the right shape. As the
  * tensors must all be there, the parameter count is bounded by the file's size. Refusals are TypeErrors (a
  * value of the wrong kind) or RangeErrors (out of range), starting "load: " or "safetensors: ".
+ *
+ * With `architecture` ({ activations, loss }), a file without webgrad's metadata.format is read as a plain
+ * nn.Sequential state_dict; a webgrad file must then agree with it.
  */
-export function decodeModel(bytes: Uint8Array): ModelFile {
+export function decodeModel(bytes: Uint8Array, architecture?: Architecture): ModelFile {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(
       `load: expected the file's bytes as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`,
@@ -121,12 +133,30 @@ export function decodeModel(bytes: Uint8Array): ModelFile {
   const { tensors, metadata } = decodeSafetensors(bytes);
   // decodeSafetensors returns a null-prototype object; own lookups keep that true whatever it returns.
   const field: MetadataField = (name) => (Object.hasOwn(metadata, name) ? metadata[name] : undefined);
+  const given = architecture === undefined ? undefined : checkArchitecture(architecture, 'load: options');
+  if (given && field('format') !== FORMAT) {
+    const { sizes, params } = decodeStateDict(tensors, given);
+    return { sizes, ...given, params, optimizer: null, preprocessing: null };
+  }
   const { sizes, activations, loss } = decodeArchitecture(field);
+  if (given) checkAgrees(given, activations, loss);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const params = takeLayers(byName, sizes, '');
   const optimizer = decodeOptimizer(field, byName, sizes);
   checkAllTaken(byName, sizes);
-  return { sizes, activations, loss, params, optimizer };
+  const text = field('preprocessing');
+  const preprocessing = text === undefined ? null : decodePreprocessing(text, { sizes, loss });
+  return { sizes, activations, loss, params, optimizer, preprocessing };
+}
+
+/** A webgrad file loaded with an architecture: the two must say the same. */
+function checkAgrees(given: Architecture, activations: Activation[], loss: Loss): void {
+  if (JSON.stringify(given.activations) !== JSON.stringify(activations) || given.loss !== loss) {
+    throw new RangeError(
+      `load: the file is a webgrad model with activations ${show(activations)} and loss ${loss}, but the options ` +
+        `say ${show(given.activations)} and ${given.loss}; leave them out to use the file's`,
+    );
+  }
 }
 
 /** Looks up one metadata field by name; undefined when the file does not have it. */
@@ -136,7 +166,10 @@ type MetadataField = (name: string) => string | undefined;
 function decodeArchitecture(field: MetadataField): Pick<ModelFile, 'sizes' | 'activations' | 'loss'> {
   const format = field('format');
   if (format !== FORMAT) {
-    throw new TypeError(`load: metadata.format must be "${FORMAT}", got ${show(format ?? null)}`);
+    throw new TypeError(
+      `load: metadata.format must be "${FORMAT}", got ${show(format ?? null)}; a file without webgrad's metadata ` +
+        '(a PyTorch state_dict) loads with { activations, loss } given',
+    );
   }
   const sizes = decodeSizes(field('sizes'));
   const activations = decodeActivations(field('activations'), sizes);
