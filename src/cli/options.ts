@@ -1,9 +1,18 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ACTIVATIONS, type Activation, LOSSES, type Loss, type OptimizerOptions } from '../api.js';
+import {
+  ACTIVATIONS,
+  type Activation,
+  type Impute,
+  LOSSES,
+  type Loss,
+  type OptimizerOptions,
+  type Task,
+} from '../api.js';
+import { columns, fraction, integer, list, nonNegative, number, oneOf, optional, positive, sizes } from './flags.js';
+import { UsageError } from './usage.js';
 
-/** A command-line mistake: printed with a pointer to --help, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Names accepted by --dataset besides a CSV file path. */
 export const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
@@ -13,13 +22,20 @@ export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 /** Schedules that need no parameters beyond the optimizer's learning rate and a warmup. */
 export const SCHEDULES = ['constant', 'cosine', 'linear'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
+const TASK_NAMES = ['classification', 'regression'] as const;
+const IMPUTE_NAMES = ['mean', 'median'] as const;
 
 /** What `webgrad train` was asked for; undefined fields fall back to the dataset's defaults. */
 export interface TrainArgs {
   dataset: string;
-  labelColumn?: string | number;
+  labelColumns?: (string | number)[];
+  task?: Task;
+  impute?: Impute;
   samples?: number;
   testFraction: number;
+  testFile?: string;
+  validationFraction: number;
+  patience?: number;
   sizes?: number[];
   activations?: Activation[];
   loss?: Loss;
@@ -37,88 +53,38 @@ export interface TrainArgs {
   progress: boolean;
 }
 
-export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'train'; args: TrainArgs };
+/** What `webgrad predict` and `webgrad evaluate` were asked for. */
+export interface ApplyArgs {
+  model: string;
+  dataset: string;
+  /** For a model without preprocessing (a PyTorch state_dict): the label columns to leave out or score on. */
+  labelColumns?: (string | number)[];
+  /** For a file without webgrad's metadata: its architecture. */
+  activations?: Activation[];
+  loss?: Loss;
+  json: boolean;
+  out?: string;
+}
 
-export const HELP = `Usage: webgrad train [options]
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'train'; args: TrainArgs }
+  | { kind: 'predict' | 'evaluate'; args: ApplyArgs };
 
-Trains a multilayer perceptron on the GPU through WebGPU (SwiftShader, a software
-renderer, where there is no GPU), prints progress per epoch and the accuracy on a
-held-out test set. Every option has a default that suits the dataset.
-
-Data
-  --dataset NAME|FILE    mnist (default), spiral, moons, circles, xor, or a CSV
-                         file of numeric features and a label column (features
-                         are standardised with the training rows' statistics)
-  --label-column COL     CSV label column: header name or 0-based index
-                         (negative counts from the end; default: the last)
-  --samples N            points to generate for the 2-D sets (default 2000 for
-                         spiral, 1000 otherwise); training digits for mnist
-                         (default: all 7,996); not for CSV files
-  --test-fraction F      share held out for the final test, 0 < F < 1
-                         (default 0.2; mnist has a fixed 2,004-digit test set).
-                         A tenth of the rest is used for validation.
-
-Model
-  --sizes LIST           layer widths, e.g. 784,128,10 or just the hidden ones,
-                         128 or 64,64 (the input and output sizes come from the
-                         data). Default: 784,128,10 for mnist, 2,64,64,64,2 for
-                         spiral, 2,32,32,2 for the other 2-D sets, in,64,classes
-                         for CSV
-  --activations LIST     one per layer, or one per hidden layer (the output layer
-                         then gets identity), or one name for every hidden layer:
-                         ${ACTIVATIONS.slice(0, 5).join(', ')},
-                         ${ACTIVATIONS.slice(5).join(', ')} (default relu)
-  --loss NAME            ${LOSSES.join(', ')}
-                         (default cross_entropy; the other two train on one-hot
-                         targets)
-
-Training
-  --optimizer NAME       ${OPTIMIZERS.join(', ')} (default adam)
-  --lr X                 learning rate (default 0.001 for mnist and CSV, 0.02
-                         for spiral, 0.01 for the other 2-D sets; 0.1 with sgd)
-  --momentum X           sgd momentum (default 0.9)
-  --weight-decay X       L2 penalty (sgd, adam) or decoupled decay (adamw)
-                         (default 0)
-  --schedule NAME        ${SCHEDULES.join(', ')} learning-rate schedule
-                         (default cosine)
-  --warmup N             linear warmup steps before the schedule (default 0)
-  --batch-size N         rows per step, 1 and up; batches larger than one
-                         dispatch holds are split on the GPU (default 64 for
-                         mnist and spiral, 32 otherwise)
-  --epochs N             passes over the training data (default 5 for mnist,
-                         10 for spiral, 8 for the other 2-D sets, 20 for CSV)
-  --seed N               seed for the data, initial weights and shuffling
-                         (default 0)
-
-Output
-  --out FILE             save the trained model as safetensors
-  --json                 print one JSON object per line instead of text: per
-                         epoch {epoch, loss, accuracy, valLoss, valAccuracy,
-                         samplesPerSec}, then the held-out result {testLoss,
-                         testAccuracy, testSamples, seconds, samplesPerSec,
-                         aborted}
-  --no-progress          plain lines instead of progress bars (the default when
-                         stdout is not a terminal)
-  -h, --help             show this help
-  -v, --version          show the version
-
-Examples
-  webgrad train
-  webgrad train --dataset spiral --batch-size 256 --epochs 30
-  webgrad train --dataset iris.csv --label-column species --sizes 16 --out iris.safetensors
-
-Ctrl-C stops after the current step, still reports the test accuracy and saves
---out; a second Ctrl-C quits at once.
-
-Exit status: 0 trained, 1 failed (no WebGPU adapter, bad data), 2 bad options,
-130 stopped by Ctrl-C.
-`;
+const COMMANDS = ['train', 'predict', 'evaluate'] as const;
 
 const OPTIONS = {
   dataset: { type: 'string' },
   'label-column': { type: 'string' },
+  task: { type: 'string' },
+  impute: { type: 'string' },
   samples: { type: 'string' },
   'test-fraction': { type: 'string' },
+  'test-file': { type: 'string' },
+  'validation-fraction': { type: 'string' },
+  patience: { type: 'string' },
+  model: { type: 'string' },
   sizes: { type: 'string' },
   activations: { type: 'string' },
   loss: { type: 'string' },
@@ -138,6 +104,11 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** The flags predict and evaluate take; train takes every flag but --model. */
+const APPLY_FLAGS = ['dataset', 'model', 'label-column', 'activations', 'loss', 'json', 'out', 'no-progress'];
+
 /** Parses argv (without node and the script); throws UsageError for anything it cannot use. */
 export function parseCommand(argv: string[], stdoutIsTTY: boolean): Command {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;
@@ -149,10 +120,18 @@ export function parseCommand(argv: string[], stdoutIsTTY: boolean): Command {
   const { values: v, positionals } = parsed;
   if (v.help || positionals[0] === 'help') return { kind: 'help' };
   if (v.version) return { kind: 'version' };
-  if (positionals.length === 0) throw new UsageError('expected a command: train');
-  if (positionals[0] !== 'train') throw new UsageError(`unknown command "${positionals[0]}"; expected: train`);
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" after train`);
+  if (positionals.length === 0) throw new UsageError(`expected a command: ${COMMANDS.join(', ')}`);
+  const command = positionals[0];
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}"; expected: ${COMMANDS.join(', ')}`);
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" after ${command}`);
+  if (command === 'train') return { kind: 'train', args: trainArgs(v, stdoutIsTTY) };
+  return { kind: command as 'predict' | 'evaluate', args: applyArgs(command, v) };
+}
 
+function trainArgs(v: Values, stdoutIsTTY: boolean): TrainArgs {
+  if (v.model !== undefined) throw new UsageError('--model applies to predict and evaluate; train makes a model');
   const dataset = v.dataset ?? 'mnist';
   const isCsv = !(DATASETS as readonly string[]).includes(dataset);
   if (isCsv && !existsSync(dataset)) {
@@ -160,42 +139,94 @@ export function parseCommand(argv: string[], stdoutIsTTY: boolean): Command {
       `--dataset: expected one of ${DATASETS.join(', ')} or a CSV file, got "${dataset}" (no such file)`,
     );
   }
-  if (v['label-column'] !== undefined && !isCsv) {
-    throw new UsageError(`--label-column applies to CSV files only, but --dataset is ${dataset}`);
+  for (const flag of ['label-column', 'task', 'impute', 'test-file'] as const) {
+    if (v[flag] !== undefined && !isCsv) {
+      throw new UsageError(`--${flag} applies to CSV files only, but --dataset is ${dataset}`);
+    }
   }
   if (v.samples !== undefined && isCsv) {
     throw new UsageError('--samples applies to the built-in datasets only; a CSV file trains on all its rows');
   }
+  checkTestFile(v);
   const testFraction = v['test-fraction'] === undefined ? 0.2 : number('--test-fraction', v['test-fraction']);
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new UsageError(`--test-fraction: expected a number between 0 and 1 (exclusive), got ${v['test-fraction']}`);
   }
+  const validationFraction = optional(v['validation-fraction'], (s) => fraction('--validation-fraction', s)) ?? 0.1;
+  const patience = optional(v.patience, (s) => integer('--patience', s, 0));
+  if (patience !== undefined && patience > 0 && validationFraction === 0) {
+    throw new UsageError(
+      '--patience watches the validation loss, but --validation-fraction 0 leaves no validation rows',
+    );
+  }
   return {
-    kind: 'train',
-    args: {
-      dataset,
-      labelColumn: v['label-column'] === undefined ? undefined : column(v['label-column']),
-      samples: optional(v.samples, (s) => integer('--samples', s, 1)),
-      testFraction,
-      sizes: optional(v.sizes, sizes),
-      activations: optional(v.activations, (s) => list('--activations', s, ACTIVATIONS)),
-      loss: optional(v.loss, (s) => oneOf('--loss', s, LOSSES)),
-      optimizer: optional(v.optimizer, (s) => oneOf('--optimizer', s, OPTIMIZERS)),
-      lr: optional(v.lr, (s) => positive('--lr', s)),
-      momentum: optional(v.momentum, (s) => fraction('--momentum', s)),
-      weightDecay: optional(v['weight-decay'], (s) => nonNegative('--weight-decay', s)),
-      schedule: optional(v.schedule, (s) => oneOf('--schedule', s, SCHEDULES)),
-      warmup: v.warmup === undefined ? 0 : integer('--warmup', v.warmup, 0),
-      batchSize: optional(v['batch-size'], (s) => integer('--batch-size', s, 1)),
-      epochs: optional(v.epochs, (s) => integer('--epochs', s, 1)),
-      seed: v.seed === undefined ? 0 : integer('--seed', v.seed, 0),
-      out: v.out,
-      json: v.json ?? false,
-      progress: !v.json && !v['no-progress'] && stdoutIsTTY,
-    },
+    dataset,
+    labelColumns: optional(v['label-column'], columns),
+    task: optional(v.task, (s) => oneOf('--task', s, TASK_NAMES)),
+    impute: optional(v.impute, (s) => oneOf('--impute', s, IMPUTE_NAMES)),
+    samples: optional(v.samples, (s) => integer('--samples', s, 1)),
+    testFraction,
+    testFile: v['test-file'],
+    validationFraction,
+    patience,
+    sizes: optional(v.sizes, sizes),
+    activations: optional(v.activations, (s) => list('--activations', s, ACTIVATIONS)),
+    loss: optional(v.loss, (s) => oneOf('--loss', s, LOSSES)),
+    optimizer: optional(v.optimizer, (s) => oneOf('--optimizer', s, OPTIMIZERS)),
+    lr: optional(v.lr, (s) => positive('--lr', s)),
+    momentum: optional(v.momentum, (s) => fraction('--momentum', s)),
+    weightDecay: optional(v['weight-decay'], (s) => nonNegative('--weight-decay', s)),
+    schedule: optional(v.schedule, (s) => oneOf('--schedule', s, SCHEDULES)),
+    warmup: v.warmup === undefined ? 0 : integer('--warmup', v.warmup, 0),
+    batchSize: optional(v['batch-size'], (s) => integer('--batch-size', s, 1)),
+    epochs: optional(v.epochs, (s) => integer('--epochs', s, 1)),
+    seed: v.seed === undefined ? 0 : integer('--seed', v.seed, 0),
+    out: v.out,
+    json: v.json ?? false,
+    progress: !v.json && !v['no-progress'] && stdoutIsTTY,
   };
 }
 
+function checkTestFile(v: Values): void {
+  if (v['test-file'] !== undefined && !existsSync(v['test-file'])) {
+    throw new UsageError(`--test-file: no such file "${v['test-file']}"`);
+  }
+  if (v['test-file'] !== undefined && v['test-fraction'] !== undefined) {
+    throw new UsageError('--test-fraction and --test-file exclude each other: the test file is the test set');
+  }
+}
+
+function applyArgs(command: string, v: Values): ApplyArgs {
+  for (const [flag, value] of Object.entries(v)) {
+    if (value !== undefined && !APPLY_FLAGS.includes(flag)) {
+      throw new UsageError(`--${flag} applies to train, not to ${command}`);
+    }
+  }
+  if (v.model === undefined) throw new UsageError(`${command} needs --model FILE (a model saved by train --out)`);
+  if (!existsSync(v.model)) throw new UsageError(`--model: no such file "${v.model}"`);
+  if (v.dataset === undefined)
+    throw new UsageError(
+      `${command} needs --dataset FILE.csv, the rows to ${command === 'predict' ? 'predict' : 'score'}`,
+    );
+  if (!existsSync(v.dataset)) throw new UsageError(`--dataset: no such file "${v.dataset}"`);
+  if (command === 'evaluate' && v.out !== undefined) throw new UsageError('--out applies to predict, not to evaluate');
+  if (v.json && v.out !== undefined)
+    throw new UsageError('--json and --out exclude each other: --json prints, --out writes CSV');
+  const activations = optional(v.activations, (s) => list('--activations', s, ACTIVATIONS));
+  const loss = optional(v.loss, (s) => oneOf('--loss', s, LOSSES));
+  if ((activations === undefined) !== (loss === undefined)) {
+    throw new UsageError('--activations and --loss go together: they describe a model file without webgrad metadata');
+  }
+  return {
+    model: v.model,
+    dataset: v.dataset,
+    labelColumns: optional(v['label-column'], columns),
+    activations,
+    loss,
+    json: v.json ?? false,
+    out: v.out,
+  };
+}
 /** parseArgs' messages name the flag but read like internals; say what was expected instead. */
 function explainParseError(error: Error): string {
   const code = (error as Error & { code?: string }).code;
@@ -213,72 +244,4 @@ function explainParseError(error: Error): string {
     return `${flag} takes no value`;
   }
   return error.message;
-}
-
-function optional<T>(raw: string | undefined, parse: (raw: string) => T): T | undefined {
-  return raw === undefined ? undefined : parse(raw);
-}
-
-function number(flag: string, raw: string): number {
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value)) throw new UsageError(`${flag}: expected a number, got "${raw}"`);
-  return value;
-}
-
-function positive(flag: string, raw: string): number {
-  const value = number(flag, raw);
-  if (!(value > 0)) throw new UsageError(`${flag}: expected a number > 0, got ${raw}`);
-  return value;
-}
-
-function nonNegative(flag: string, raw: string): number {
-  const value = number(flag, raw);
-  if (!(value >= 0)) throw new UsageError(`${flag}: expected a number >= 0, got ${raw}`);
-  return value;
-}
-
-function fraction(flag: string, raw: string): number {
-  const value = number(flag, raw);
-  if (!(value >= 0 && value < 1)) throw new UsageError(`${flag}: expected a number in [0, 1), got ${raw}`);
-  return value;
-}
-
-function integer(flag: string, raw: string, min: number): number {
-  const value = Number(raw);
-  if (!/^\s*\+?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`${flag}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const items = raw.split(',').map((s) => s.trim());
-  return items.map((item, i) => {
-    if (!(allowed as readonly string[]).includes(item)) {
-      const where = items.length > 1 ? ` (entry ${i + 1})` : '';
-      throw new UsageError(`${flag}: expected names from ${allowed.join(', ')}, got "${item}"${where}`);
-    }
-    return item as T;
-  });
-}
-
-function sizes(raw: string): number[] {
-  const items = raw.split(',').map((s) => s.trim());
-  return items.map((item) => {
-    if (!/^\d+$/.test(item) || Number(item) < 1) {
-      throw new UsageError(`--sizes: expected comma-separated integers >= 1 (e.g. 784,128,10), got "${raw}"`);
-    }
-    return Number(item);
-  });
-}
-
-function column(raw: string): string | number {
-  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
 }

@@ -4,23 +4,43 @@ import type { EpochInfo, StepInfo } from '../api.js';
 /** How a run reports: progress bars on a terminal, plain lines in logs, JSON lines for programs. */
 export type ReportMode = 'bars' | 'plain' | 'json';
 
-/** The held-out result that ends a run. */
+/** Regression scores after an epoch, in the targets' units: on the training rows, and on the validation rows. */
+export interface EpochScores {
+  rmse: number;
+  mae: number;
+  r2: number;
+  valRmse?: number;
+  valMae?: number;
+  valR2?: number;
+}
+
+/** The held-out result that ends a run: accuracy for classification, RMSE, MAE and R² for regression. */
 export interface FinalResult {
   testLoss: number;
-  testAccuracy: number;
+  testAccuracy?: number;
+  testRmse?: number;
+  testMae?: number;
+  testR2?: number;
   testSamples: number;
   /** Seconds spent in fit. */
   seconds: number;
   samplesPerSec: number;
   gflops: number;
   aborted: boolean;
+  /** With early stopping: whether it ended the run, and the (1-based) epoch whose weights the model keeps. */
+  stoppedEarly?: boolean;
+  bestEpoch?: number;
+  /** For a CSV file: the task and the classes. */
+  task?: string;
+  classes?: string[];
 }
 
 /** Receives a run's events and prints them in one mode. */
 export interface Reporter {
   info(text: string): void;
   step(info: StepInfo): void;
-  epoch(info: EpochInfo): void;
+  /** An epoch's results; `scores` for regression. */
+  epoch(info: EpochInfo, scores?: EpochScores): void;
   final(result: FinalResult): void;
   /** Leaves the terminal tidy when a run fails half-way. */
   close(): void;
@@ -30,12 +50,24 @@ const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 const flops = (g: number) => (g >= 0.1 ? `${g.toFixed(2)} GFLOP/s` : `${Number((g * 1000).toPrecision(3))} MFLOP/s`);
 
-const valText = (e: EpochInfo) =>
-  e.valLoss === undefined ? '' : `  val loss ${e.valLoss.toFixed(4)}  val acc ${pct(e.valAccuracy ?? 0)}`;
-const summary = (e: EpochInfo) =>
-  `loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}${valText(e)}  ${count.format(e.samplesPerSec)} samples/s  ${e.seconds.toFixed(1)} s`;
+/** A value in the targets' units, to 4 significant digits. */
+const units = (x: number) => String(Number(x.toPrecision(4)));
+const scoreText = (rmse: number, mae: number, r2: number, prefix = '') =>
+  `${prefix}RMSE ${units(rmse)}  ${prefix}MAE ${units(mae)}  ${prefix}R² ${r2.toFixed(3)}`;
+const valText = (e: EpochInfo, s?: EpochScores) => {
+  if (e.valLoss === undefined) return '';
+  if (s?.valRmse === undefined) return `  val loss ${e.valLoss.toFixed(4)}  val acc ${pct(e.valAccuracy ?? 0)}`;
+  return `  val loss ${e.valLoss.toFixed(4)}  ${scoreText(s.valRmse, s.valMae!, s.valR2!, 'val ')}`;
+};
+const summary = (e: EpochInfo, s?: EpochScores) =>
+  `loss ${e.loss.toFixed(4)}  ${s ? scoreText(s.rmse, s.mae, s.r2) : `acc ${pct(e.accuracy)}`}${valText(e, s)}  ` +
+  `${count.format(e.samplesPerSec)} samples/s  ${e.seconds.toFixed(1)} s`;
+const testText = (r: FinalResult) =>
+  r.testRmse !== undefined
+    ? `test RMSE ${units(r.testRmse)}, MAE ${units(r.testMae!)}, R² ${r.testR2!.toFixed(3)} (loss ${r.testLoss.toFixed(4)})`
+    : `test accuracy ${pct(r.testAccuracy ?? 0, 2)} (loss ${r.testLoss.toFixed(4)})`;
 const finalLine = (r: FinalResult) =>
-  `${r.aborted ? 'stopped early; ' : ''}test accuracy ${pct(r.testAccuracy, 2)} (loss ${r.testLoss.toFixed(4)}) ` +
+  `${r.aborted ? 'stopped early; ' : ''}${testText(r)} ` +
   `on ${count.format(r.testSamples)} held-out samples; trained in ${r.seconds.toFixed(1)} s ` +
   `(${count.format(r.samplesPerSec)} samples/s, ${flops(r.gflops)})`;
 
@@ -65,25 +97,37 @@ function jsonReporter(line: Write): Reporter {
   return {
     info: () => {},
     step: () => {},
-    epoch: (e) =>
-      json({
-        epoch: e.epoch + 1,
-        loss: e.loss,
-        accuracy: e.accuracy,
-        valLoss: e.valLoss ?? null,
-        valAccuracy: e.valAccuracy ?? null,
-        samplesPerSec: e.samplesPerSec,
-      }),
-    final: (r) =>
-      json({
-        testLoss: r.testLoss,
-        testAccuracy: r.testAccuracy,
-        testSamples: r.testSamples,
-        seconds: r.seconds,
-        samplesPerSec: r.samplesPerSec,
-        aborted: r.aborted,
-      }),
+    epoch: (e, s) => json(epochJson(e, s)),
+    final: (r) => {
+      const { gflops: _, ...rest } = r;
+      json(rest);
+    },
     close: () => {},
+  };
+}
+
+/** An epoch's JSON object: the accuracies for classes, the regression scores when there are any. */
+function epochJson(e: EpochInfo, s?: EpochScores): object {
+  const head = { epoch: e.epoch + 1, loss: e.loss };
+  if (!s) {
+    return {
+      ...head,
+      accuracy: e.accuracy,
+      valLoss: e.valLoss ?? null,
+      valAccuracy: e.valAccuracy ?? null,
+      samplesPerSec: e.samplesPerSec,
+    };
+  }
+  return {
+    ...head,
+    rmse: s.rmse,
+    mae: s.mae,
+    r2: s.r2,
+    valLoss: e.valLoss ?? null,
+    valRmse: s.valRmse ?? null,
+    valMae: s.valMae ?? null,
+    valR2: s.valR2 ?? null,
+    samplesPerSec: e.samplesPerSec,
   };
 }
 
@@ -92,7 +136,7 @@ function plainReporter(line: Write, label: Label): Reporter {
   return {
     info: line,
     step: () => {},
-    epoch: (e) => line(`${label(e.epoch)}  ${summary(e)}`),
+    epoch: (e, s) => line(`${label(e.epoch)}  ${summary(e, s)}`),
     final: (r) => line(finalLine(r)),
     close: () => {},
   };
@@ -124,10 +168,9 @@ function barReporter(out: NodeJS.WriteStream, line: Write, label: Label, stepsPe
         speed: count.format(s.samplesPerSec),
       });
     },
-    epoch: (e) => {
+    epoch: (e, s) => {
       if (e.epoch !== current) start(e.epoch);
-      const extra =
-        e.valLoss === undefined ? '' : ` | val loss ${e.valLoss.toFixed(4)} | val acc ${pct(e.valAccuracy ?? 0)}`;
+      const extra = s ? ` | ${summary(e, s).split('  ').slice(1, -2).join(' | ')}` : barVal(e);
       bar?.update(stepsPerEpoch, {
         loss: e.loss.toFixed(4),
         acc: pct(e.accuracy),
@@ -144,6 +187,9 @@ function barReporter(out: NodeJS.WriteStream, line: Write, label: Label, stepsPe
     },
   };
 }
+
+const barVal = (e: EpochInfo) =>
+  e.valLoss === undefined ? '' : ` | val loss ${e.valLoss.toFixed(4)} | val acc ${pct(e.valAccuracy ?? 0)}`;
 
 /** A bar for one epoch, counting steps; its payload carries the label, loss, accuracy, speed and extra text. */
 function createBar(out: NodeJS.WriteStream): cliProgress.SingleBar {
