@@ -38,4 +38,5 @@ export type { AdapterDescription, MemoryReport } from './gpu/runtime.js';
 export type { Impute, Preprocessing, Task } from './io/preprocessing.js';
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from './io/safetensors.js';
 export { Mlp } from './model.js';
+export type { GradientCheck, GradientCheckOptions } from './nn/gradcheck.js';
 export type { EarlyStoppingOptions, EpochInfo, FitOptions, History, StepInfo } from './train/options.js';
