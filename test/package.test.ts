@@ -41,6 +41,7 @@ const README_GLOBALS = `
 declare const weight: Float32Array, bias: Float32Array, x: Float32Array, y: Uint32Array;
 declare const xTest: Float32Array, yTest: Uint32Array, learningRate: number, signal: AbortSignal;
 declare const xTrain: Float32Array, yTrain: Uint32Array;
+declare const model: import('webgrad').Mlp;
 declare const onStep: (info: import('webgrad').StepInfo) => void;
 declare const onEpoch: (info: import('webgrad').EpochInfo) => void;
 `;
