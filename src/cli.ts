@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { evaluateCommand, predictCommand } from './cli/apply.js';
 import { DataError, type Prepared, prepareData } from './cli/datasets.js';
+import { checkGradientsBeforeTraining } from './cli/gradcheck.js';
 import { HELP } from './cli/help.js';
 import { parseCommand, type TrainArgs, UsageError } from './cli/options.js';
 import { planRun, type RunPlan } from './cli/plan.js';
@@ -70,6 +71,11 @@ async function train(args: TrainArgs): Promise<number> {
     const model = engine.mlp({ sizes, activations, loss, init, seed: args.seed });
     if (data.preprocessing) model.preprocessing = data.preprocessing;
     describeRun(report.info, data, plan, model, engine);
+    if (args.checkGradients) {
+      const train = trainingTargets(data.train, plan.loss, data.outputs);
+      const print = args.json ? (line: string) => process.stdout.write(`${line}\n`) : report.info;
+      if (!(await checkGradientsBeforeTraining(model, train, args.json, print))) return 1;
+    }
     noteIfSlow(report.info, engine, model.flopsPerSample * data.train.n * plan.epochs);
     const aborted = await fitAndTest(model, data, plan, args.seed, report, controller.signal);
     if (args.out) await saveModel(model, args.out, report.info);

@@ -51,7 +51,7 @@ export async function createEngine(options: NodeEngineOptions = {}): Promise<Eng
   if (runsOnCpu(engine.adapter) && !saidCpu) {
     saidCpu = true;
     process.stderr.write(
-      `webgrad: no GPU adapter found; training on ${engine.adapter.architecture || 'a software renderer'}, on the CPU\n`,
+      `webgrad: no GPU adapter found; running on ${engine.adapter.architecture || 'a software renderer'}, on the CPU\n`,
     );
   }
   return engine;

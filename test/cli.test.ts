@@ -42,6 +42,20 @@ describe('webgrad train', () => {
     expect(run.stdout).not.toContain('\u001b[');
   });
 
+  it('checks the gradients on training rows before training with --check-gradients', async () => {
+    const args = ['train', '--dataset', 'moons', '--samples', '300', '--epochs', '1', '--sizes', '8'];
+    const run = await webgrad(...args, '--check-gradients');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^gradient check on 64 training rows/m);
+    expect(run.stdout).toMatch(/^ {4}1 {2}\d\.\de-\d+ {2,}\d\.\de-\d+$/m);
+    expect(run.stdout).toMatch(/^ {4}2 /m);
+    expect(run.stdout).toMatch(/worst relative error \d\.\de-\d+ \(tolerance 0\.001\), \d+ parameters checked.*: ok$/m);
+    const json = await webgrad(...args, '--check-gradients', '--json');
+    const first = JSON.parse(json.stdout.split('\n')[0]);
+    expect(first.gradientCheck).toMatchObject({ ok: true, rows: 64, tolerance: 0.001 });
+    expect(first.gradientCheck.layers).toHaveLength(2);
+  });
+
   it('prints one JSON object per line with --json, the held-out result last', async () => {
     const run = await webgrad('train', '--dataset', 'xor', '--samples', '300', '--epochs', '3', '--json');
     expect(run.code, run.stderr).toBe(0);

@@ -29,7 +29,7 @@ describe('createEngine from webgrad/node', () => {
     const onCpu = r.stdout.trim().split('\n')[0].endsWith('true');
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines).toEqual(
-      onCpu ? [expect.stringMatching(/^webgrad: no GPU adapter found; training on \w+, on the CPU$/)] : [],
+      onCpu ? [expect.stringMatching(/^webgrad: no GPU adapter found; running on \w+, on the CPU$/)] : [],
     );
   });
 

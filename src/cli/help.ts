@@ -91,6 +91,10 @@ Output
                          per row {line, prediction, probabilities}
   --no-progress          plain lines instead of progress bars (the default when
                          stdout is not a terminal)
+  --check-gradients      train: before training, compare the GPU's gradients on 64
+                         training rows with float64 central differences, print
+                         the worst relative error per layer, and stop (exit 1)
+                         if any is past the tolerance
   -h, --help             show this help
   -v, --version          show the version
 

@@ -51,6 +51,7 @@ export interface TrainArgs {
   out?: string;
   json: boolean;
   progress: boolean;
+  checkGradients: boolean;
 }
 
 /** What `webgrad predict` and `webgrad evaluate` were asked for. */
@@ -99,6 +100,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  'check-gradients': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -184,6 +186,7 @@ function trainArgs(v: Values, stdoutIsTTY: boolean): TrainArgs {
     out: v.out,
     json: v.json ?? false,
     progress: !v.json && !v['no-progress'] && stdoutIsTTY,
+    checkGradients: v['check-gradients'] ?? false,
   };
 }
 
