@@ -41,7 +41,11 @@ const README_GLOBALS = `
 declare const weight: Float32Array, bias: Float32Array, x: Float32Array, y: Uint32Array;
 declare const xTest: Float32Array, yTest: Uint32Array, learningRate: number, signal: AbortSignal;
 declare const xTrain: Float32Array, yTrain: Uint32Array;
-declare const model: import('webgrad').Mlp;
+declare const model: import('webgrad').Mlp, engine: import('webgrad').Engine, bytes: Uint8Array;
+declare const xVal: Float32Array, yVal: Uint32Array, trainRows: import('webgrad').TabularData;
+declare const sizes: number[], activations: import('webgrad').Activation[], loss: import('webgrad').Loss;
+declare const torchBytes: Uint8Array, csvText: string, newCsvText: string;
+declare const predicted: Float32Array, actual: Float32Array, outputs: number;
 declare const onStep: (info: import('webgrad').StepInfo) => void;
 declare const onEpoch: (info: import('webgrad').EpochInfo) => void;
 `;
