@@ -3,16 +3,15 @@ import '../style.css';
 import {
   ACTIVATIONS,
   type Activation,
-  createEngine,
-  type Engine,
   type EpochInfo,
   type LayerParameters,
   type Loss,
-  type Mlp,
   type OptimizerOptions,
   type ScheduleOptions,
   type StepInfo,
 } from '../../src/index.js';
+import { decodeModel } from '../../src/io/model-file.js';
+import { createTrainer, type Trainer } from '../../src/worker/trainer.js';
 import { Curves } from './charts.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
@@ -66,7 +65,8 @@ const ui = {
   log: $('epoch-log'),
 };
 
-let engine: Engine | null = null;
+/** The worker that holds the model and trains it (webgrad/worker): nothing of a fit runs on this thread. */
+let trainer: Trainer | null = null;
 let session: Session | null = null;
 let data: DemoData | null = null;
 /** What `data` was made from, so a rebuild that changes only the model keeps it. */
@@ -291,17 +291,17 @@ function setStatus(text: string, state?: string): void {
 
 function updateButtons(): void {
   const state = session?.state ?? 'ready';
-  ui.start.disabled = !engine || !session || state === 'training' || state === 'paused';
+  ui.start.disabled = !trainer || !session || state === 'training' || state === 'paused';
   ui.start.textContent = state === 'done' || state === 'failed' ? 'Train again' : 'Start';
-  ui.pause.disabled = !engine || (state !== 'training' && state !== 'paused');
+  ui.pause.disabled = !trainer || (state !== 'training' && state !== 'paused');
   ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
-  ui.reset.disabled = !engine || !session;
+  ui.reset.disabled = !trainer || !session;
   const lock = locked();
   for (const el of settings()) el.disabled = lock;
   $<HTMLButtonElement>('more-epochs').disabled = lock;
-  ui.download.disabled = !engine || !session || state === 'training' || state === 'failed';
+  ui.download.disabled = !trainer || !session || state === 'training' || state === 'failed';
   ui.download.title = state === 'training' ? 'Pause to download the model as it is now' : '';
-  ui.load.disabled = !engine || lock;
+  ui.load.disabled = !trainer || lock;
   $('load-label').setAttribute('aria-disabled', String(ui.load.disabled));
   renderLayers();
 }
@@ -329,7 +329,7 @@ function settingsChanged(): void {
   renderLayers();
   describeBatch();
   describeTraining();
-  if (!engine) return;
+  if (!trainer) return;
   // Marked at once, so nothing acts on the old model while the new one is being made.
   setStatus('Preparing…', 'loading');
   ui.start.disabled = true;
@@ -343,13 +343,22 @@ interface Loaded {
   file: string;
 }
 
+/** The rebuild under way: the next one waits for it, as each replaces the worker's one model. */
+let building: Promise<void> = Promise.resolve();
+
 /**
  * Makes the data and a fresh model from the settings, untrained or with a loaded model's parameters, and draws
- * what it predicts.
+ * what it predicts. A rebuild overtaken by a later one before it began is dropped.
  */
-async function rebuild(loaded?: Loaded): Promise<void> {
-  if (!engine) return;
+function rebuild(loaded?: Loaded): Promise<void> {
   const mine = ++generation;
+  const next = building.then(() => build(mine, loaded));
+  building = next.catch(() => {});
+  return next;
+}
+
+async function build(mine: number, loaded?: Loaded): Promise<void> {
+  if (!trainer || mine !== generation) return;
   const name = ui.dataset.value as DatasetName;
   const rows = Number(ui.rows.value);
   const noise = Number(ui.noise.value);
@@ -375,12 +384,16 @@ async function rebuild(loaded?: Loaded): Promise<void> {
   // The data at once; the regions follow as soon as the model's predictions are in.
   if (d.extent) drawRegions(ui.regions, null, d.train, d.extent);
   if (d.name === 'mnist') buildGallery(ui.gallery, d.val);
+  let next: Session;
   try {
-    session = new Session(engine, { ...readConfig(d), initial: loaded?.params }, events);
+    next = await Session.create(trainer, { ...readConfig(d), initial: loaded?.params }, events);
   } catch (error) {
-    fail(error as Error);
+    if (mine === generation) fail(error as Error);
     return;
   }
+  // Overtaken meanwhile: the later rebuild replaces the worker's model in its turn.
+  if (mine !== generation) return;
+  session = next;
   describeBatch();
   updateButtons();
   $('rows-per-pass').textContent = session.model.maxRows.toLocaleString('en-US');
@@ -591,6 +604,8 @@ async function predict(s: Session, x: Float32Array): Promise<Float32Array> {
   const rows = x.length / sizes[0];
   if (s.state !== 'ready' || forwardCost(sizes, rows) > CPU_FORWARD_BUDGET) return s.predict(x);
   const params = await s.startingParameters();
+  // Started meanwhile: a CPU pass now would hold up the page while it trains, so the worker predicts.
+  if (s.state !== 'ready') return s.predict(x);
   if (!warmed.has(s)) {
     warmed.add(s);
     s.predict(x).catch(() => {});
@@ -675,27 +690,32 @@ ui.load.addEventListener('change', () => {
  * is refused with the reason, and the page stays as it was.
  */
 async function loadModel(file: File): Promise<void> {
-  if (!engine || locked()) return;
-  let model: Mlp;
+  if (!trainer || locked()) return;
+  let model: ReturnType<typeof decodeModel>;
   try {
-    model = await engine.load(new Uint8Array(await file.arrayBuffer()));
+    // Read here with the reader engine.load() uses; the worker builds the model from it in rebuild().
+    model = decodeModel(new Uint8Array(await file.arrayBuffer()));
   } catch (error) {
     note(`${file.name} is not a model file webgrad can read: ${(error as Error).message}`, true);
     return;
   }
   try {
     const name = datasetFor(model, file.name);
-    const params = await model.getParameters();
     if (locked()) throw new Error('a run was started meanwhile; pause and reset it first');
     applyModel(model, name);
     clearTimeout(rebuildTimer);
     note(`Loaded ${file.name}: ${describeModel(model)}.`);
-    await rebuild({ params, file: file.name });
+    await rebuild({ params: model.params, file: file.name });
   } catch (error) {
     note(`${file.name} cannot be used here: ${(error as Error).message}`, true);
-  } finally {
-    model.dispose();
   }
+}
+
+/** What a model file says a model is. */
+interface Architecture {
+  sizes: readonly number[];
+  activations: readonly Activation[];
+  loss: Loss;
 }
 
 const TWO_D: DatasetName[] = ['spiral', 'moons', 'circles', 'xor'];
@@ -705,7 +725,7 @@ const TWO_D: DatasetName[] = ['spiral', 'moons', 'circles', 'xor'];
  * file is named after (as the page names its downloads), else the one shown, else the spirals. Throws, saying
  * why, for a model the page cannot train.
  */
-function datasetFor(m: Mlp, file: string): DatasetName {
+function datasetFor(m: Architecture, file: string): DatasetName {
   const inputs = m.sizes[0];
   const outputs = m.sizes[m.sizes.length - 1];
   let name: DatasetName;
@@ -737,7 +757,7 @@ function datasetFor(m: Mlp, file: string): DatasetName {
 }
 
 /** Puts a loaded model's architecture into the settings (and the dataset it fits, with its preset). */
-function applyModel(m: Mlp, name: DatasetName): void {
+function applyModel(m: Architecture, name: DatasetName): void {
   if (ui.dataset.value !== name) {
     ui.dataset.value = name;
     applyPreset(name);
@@ -753,20 +773,21 @@ function applyModel(m: Mlp, name: DatasetName): void {
 
 // ---------------------------------------------------------------- device
 
-function describeDevice(e: Engine): void {
-  const a = e.adapter;
+function describeDevice(t: Trainer): void {
+  const a = t.adapter;
+  const { limits: granted, matmul } = t.device;
   const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'WebGPU adapter';
   $('adapter-chip').textContent = name;
   $('adapter-chip').classList.add('ok');
   $('adapter-name').textContent = [name, a.description].filter(Boolean).join(' · ');
   const mib = (b: number) => `${(b / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB`;
   const limits: [string, string][] = [
-    ['Storage binding', mib(e.limits.maxStorageBufferBindingSize)],
-    ['Buffer size', mib(e.limits.maxBufferSize)],
-    ['Workgroups per dimension', e.limits.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
-    ['Invocations per workgroup', String(e.limits.maxComputeInvocationsPerWorkgroup)],
-    ['Workgroup memory', `${e.limits.maxComputeWorkgroupStorageSize / 1024} KiB`],
-    ['Matmul kernel', `${e.matmul.name} (${e.matmul.rows}×${e.matmul.cols} tiles)`],
+    ['Storage binding', mib(granted.maxStorageBufferBindingSize)],
+    ['Buffer size', mib(granted.maxBufferSize)],
+    ['Workgroups per dimension', granted.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
+    ['Invocations per workgroup', String(granted.maxComputeInvocationsPerWorkgroup)],
+    ['Workgroup memory', `${granted.maxComputeWorkgroupStorageSize / 1024} KiB`],
+    ['Matmul kernel', `${matmul.name} (${matmul.rows}×${matmul.cols} tiles)`],
   ];
   $('limits').innerHTML =
     limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('') +
@@ -800,13 +821,14 @@ async function init(): Promise<void> {
     return;
   }
   try {
-    engine = await createEngine();
+    // The worker starts with the smallest model; every rebuild() puts in the one the settings describe.
+    trainer = await createTrainer({ model: { sizes: [2, 2], activations: ['identity'], loss: 'cross_entropy' } });
   } catch (error) {
     const message = (error as Error).message.replace(/^webgrad: /, '');
     noWebGpu(/adapter/.test(message) ? 'no WebGPU adapter was found' : message);
     return;
   }
-  describeDevice(engine);
+  describeDevice(trainer);
   await rebuild();
 }
 

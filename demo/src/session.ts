@@ -1,15 +1,15 @@
 import type {
   Activation,
-  Engine,
   EpochInfo,
   LayerParameters,
   Loss,
-  Mlp,
   OptimizerOptions,
   ScheduleOptions,
   StepInfo,
+  TrainingData,
 } from '../../src/index.js';
 import { oneHot } from '../../src/index.js';
+import type { DataHandle, Trainer, TrainerModel } from '../../src/worker/trainer.js';
 import type { DemoData } from './data.js';
 
 /** Everything one training run is made of. */
@@ -40,20 +40,23 @@ export interface SessionEvents {
   state(state: SessionState, error?: Error): void;
 }
 
-type Fit = Parameters<Mlp['fit']>[0];
+/** A run's training and validation sets, held by the worker. */
+interface Handles {
+  train: DataHandle;
+  val: DataHandle;
+}
 
 /**
- * A model and its training run: start, pause (between steps, through fit's AbortSignal) and resume (another fit
- * with the same optimizer options, so Adam's moments carry over). Keeps a second model of the same shape for
- * drawing: predict may not run on a model while it trains, so the views copy the parameters across and predict
- * with the copy.
+ * A model and its training run, in the page's Trainer (webgrad/worker): the model, its data and every fit live
+ * in a dedicated Worker, so that training never holds up the page. Start, pause (between steps, through fit's
+ * AbortSignal) and resume (another fit with the same optimizer options, so Adam's moments carry over). The
+ * views predict in the worker too, between the fit's steps.
+ *
+ * One trainer serves every session in turn: a session replaces the worker's model when it is made (the engine
+ * and its compiled kernels stay), so a session must be disposed of before the next one is made.
  */
 export class Session {
-  readonly model: Mlp;
-  private readonly viewer: Mlp;
   readonly stepsPerEpoch: number;
-  private readonly train: Fit;
-  private readonly val: Fit;
   state: SessionState = 'ready';
   epochsDone = 0;
   stepsDone = 0;
@@ -64,24 +67,31 @@ export class Session {
   private starting: Promise<LayerParameters[]> | null = null;
   private disposed = false;
 
-  constructor(
-    readonly engine: Engine,
+  private constructor(
+    private readonly trainer: Trainer,
     readonly config: RunConfig,
     private readonly events: SessionEvents,
+    /** The model's shape and counts (rows per GPU pass, FLOPs per sample), as the worker built it. */
+    readonly model: TrainerModel,
+    private readonly data: Handles,
   ) {
+    this.stepsPerEpoch = Math.ceil(config.data.train.n / config.batchSize);
+  }
+
+  /** Builds the model in the worker (from `config.initial` where given) and sends it the data it lacks. */
+  static async create(trainer: Trainer, config: RunConfig, events: SessionEvents): Promise<Session> {
     const { data, sizes, activations, loss, seed, batchSize, microBatchSize } = config;
-    const shape = { sizes, activations, loss, seed, batchSize: Math.min(batchSize, data.train.n) };
-    this.model = engine.mlp({ ...shape, microBatchSize });
-    this.viewer = engine.mlp({ ...shape, batchSize: 256 });
-    if (config.initial) this.model.setParameters(config.initial);
-    this.stepsPerEpoch = Math.ceil(data.train.n / config.batchSize);
-    const targets = (ds: DemoData['train']): Fit => ({
-      x: ds.x,
-      y: loss === 'cross_entropy' ? ds.y : oneHot(ds.y as Uint32Array, data.classes),
-      inputScale: ds.inputScale,
+    await trainer.setModel({
+      sizes,
+      activations,
+      loss,
+      seed,
+      batchSize: Math.min(batchSize, data.train.n),
+      microBatchSize,
     });
-    this.train = targets(data.train);
-    this.val = targets(data.val);
+    const model = trainer.model;
+    if (config.initial) await trainer.setParameters(config.initial);
+    return new Session(trainer, config, events, model, await upload(trainer, data, loss));
   }
 
   /** Starts, or resumes after a pause, until all epochs are done or pause() is called. */
@@ -100,45 +110,42 @@ export class Session {
     await this.running;
   }
 
-  /** The network's outputs for x, from a copy of the current parameters (works while training). */
+  /** The network's outputs for x, from the worker (works while training: it predicts between steps). */
   predict(x: Float32Array): Promise<Float32Array> {
-    // One prediction at a time on the copy: each reads the parameters it was asked with.
-    const next = this.viewing.then(async () => {
+    // One prediction at a time, so that dispose() can wait for the last.
+    const next = this.viewing.then(() => {
       if (this.disposed) throw new Error('session closed');
-      this.viewer.setParameters(await this.model.getParameters());
-      return this.viewer.predict(x);
+      return this.trainer.predict(x);
     });
     this.viewing = next.catch(() => {});
     return next;
   }
 
   /**
-   * The parameters before any training, read from the GPU once: the page draws an untrained or loaded model's
-   * predictions from them on the CPU. Only meaningful while the state is 'ready'.
+   * The parameters before any training (a loaded model's, or read from the worker once): the page draws an
+   * untrained or loaded model's predictions from them on the CPU. Only meaningful while the state is 'ready'.
    */
   startingParameters(): Promise<LayerParameters[]> {
-    this.starting ??= this.model.getParameters();
+    this.starting ??= this.config.initial ? Promise.resolve(this.config.initial) : this.trainer.getParameters();
     return this.starting;
   }
 
   /** Loss and accuracy on the validation set (not while training). */
   evaluate(): Promise<{ loss: number; accuracy: number }> {
-    return this.model.evaluate(this.val.x, this.val.y, { inputScale: this.val.inputScale });
+    return this.trainer.evaluate(this.data.val);
   }
 
   /** The model as safetensors bytes, as the CLI's --out writes it (not while training). */
   save(): Promise<Uint8Array> {
-    return this.model.save();
+    return this.trainer.save();
   }
 
-  /** Stops training and frees the models' GPU memory. */
+  /** Stops training and waits for the worker to be done with this session (its model goes with the next one). */
   async dispose(): Promise<void> {
     this.controller?.abort();
     await this.running;
     await this.viewing;
     this.disposed = true;
-    this.model.dispose();
-    this.viewer.dispose();
   }
 
   private setState(state: SessionState, error?: Error): void {
@@ -154,7 +161,7 @@ export class Session {
     const stepsBefore = this.stepsDone;
     let inEpoch = 0;
     try {
-      const history = await this.model.fit(this.train, {
+      const history = await this.trainer.fit(this.data.train, {
         epochs: config.epochs - this.epochsDone,
         batchSize: config.batchSize,
         // A new seed per fit: resuming with the same one would replay the first fit's shuffles.
@@ -162,7 +169,7 @@ export class Session {
         optimizer: config.optimizer,
         // With its own horizon the schedule follows the optimizer's steps, so a resumed run carries on with it.
         schedule: { ...config.schedule, totalSteps: config.epochs * this.stepsPerEpoch },
-        validation: this.val,
+        validation: this.data.val,
         signal: controller.signal,
         onStep: (info) => {
           this.stepsDone = stepsBefore + info.step + 1;
@@ -183,4 +190,36 @@ export class Session {
       this.controller = null;
     }
   }
+}
+
+/** The data the worker holds: sent once per dataset and kind of targets, released when other data replaces it. */
+let sent: { trainer: Trainer; data: DemoData; oneHot: boolean; handles: Promise<Handles> } | null = null;
+
+/**
+ * The worker's handles on a run's data. The arrays are copied before they go (the page keeps drawing them);
+ * losses other than cross_entropy train on one-hot targets.
+ */
+function upload(trainer: Trainer, data: DemoData, loss: Loss): Promise<Handles> {
+  const hot = loss !== 'cross_entropy';
+  if (sent && sent.trainer === trainer && sent.data === data && sent.oneHot === hot) return sent.handles;
+  const old = sent;
+  const targets = (ds: DemoData['train']): TrainingData => ({
+    x: ds.x.slice(),
+    y: hot ? oneHot(ds.y as Uint32Array, data.classes) : ds.y.slice(),
+    inputScale: ds.inputScale,
+  });
+  const handles = (async () => ({
+    train: await trainer.data(targets(data.train)),
+    val: await trainer.data(targets(data.val)),
+  }))();
+  sent = { trainer, data, oneHot: hot, handles };
+  handles.catch(() => {
+    if (sent?.handles === handles) sent = null;
+  });
+  if (old) {
+    old.handles
+      .then(({ train, val }) => Promise.all([old.trainer.release(train), old.trainer.release(val)]))
+      .catch(() => {});
+  }
+  return handles;
 }
