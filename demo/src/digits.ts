@@ -24,22 +24,33 @@ export function buildGallery(el: HTMLElement, data: Dataset): void {
   }
 }
 
-/** Captions each gallery digit with the model's guess; wrong guesses are marked and name the true digit. */
+/**
+ * Captions each gallery digit with the model's guess; wrong guesses are marked and name the true digit. Only
+ * the cells whose guess changed are touched, so a redraw while the model trains costs the page little.
+ */
 export function labelGallery(el: HTMLElement, probs: Float32Array | null, labels: ArrayLike<number>): number {
   let wrong = 0;
   el.querySelectorAll('figure').forEach((cell, i) => {
+    const guess = probs ? argmax(probs.subarray(i * 10, i * 10 + 10)) : -1;
+    const ok = guess === labels[i];
+    if (probs && !ok) wrong++;
+    if (cell.dataset.guess === String(guess)) return;
+    cell.dataset.guess = String(guess);
     const caption = cell.querySelector('figcaption')!;
     if (!probs) {
       cell.classList.remove('wrong', 'right');
       caption.textContent = '·';
+      cell.title = '';
       return;
     }
-    const guess = argmax(probs.subarray(i * 10, i * 10 + 10));
-    const ok = guess === labels[i];
-    if (!ok) wrong++;
     cell.classList.toggle('wrong', !ok);
     cell.classList.toggle('right', ok);
-    caption.innerHTML = ok ? String(guess) : `${guess} <small>(${labels[i]})</small>`;
+    if (ok) caption.textContent = String(guess);
+    else {
+      const truth = document.createElement('small');
+      truth.textContent = `(${labels[i]})`;
+      caption.replaceChildren(`${guess} `, truth);
+    }
     cell.title = ok ? `guessed ${guess}` : `guessed ${guess}, is ${labels[i]}`;
   });
   return wrong;

@@ -78,6 +78,8 @@ const live = { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0,
 let statsDirty = false;
 let view = { busy: false, last: 0, cost: 0, wanted: false };
 let grid: Float32Array | null = null;
+/** The gallery's test digits as predict takes them (MNIST), made once per dataset. */
+let galleryInputs: Float32Array | null = null;
 let padPixels: Float32Array | null = null;
 
 // ---------------------------------------------------------------- settings
@@ -92,6 +94,12 @@ let outputActivation: Activation = 'identity';
 function batchSize(): number {
   return 2 ** Number(ui.batch.value);
 }
+
+/**
+ * The layer rows as last written: they are written again only when they change, since new form controls cost
+ * the page a style and layout pass (and the browser's form tracking one more) at every Start and Pause.
+ */
+let layersHtml = '';
 
 function renderLayers(): void {
   const out = data?.classes ?? (ui.dataset.value === 'mnist' ? 10 : 2);
@@ -111,25 +119,33 @@ function renderLayers(): void {
       <button type="button" class="remove" title="Remove this layer" aria-label="Remove hidden layer ${i + 1}">×</button>
     </div>`,
   );
-  ui.layers.innerHTML = `<div class="layer io"><span class="layer-name">Input</span><span class="layer-fixed">${inp}</span></div>
+  const html = `<div class="layer io"><span class="layer-name">Input</span><span class="layer-fixed">${inp}</span></div>
     ${rows.join('')}
     <div class="layer io"><span class="layer-name">Output</span><span class="layer-fixed">${out}</span>
-      <select id="output-act" aria-label="Output activation" data-testid="output-act" ${fused ? 'disabled title="This loss applies softmax or sigmoid itself"' : ''}>${options(outputActivation, fused ? ['identity'] : ACTIVATIONS)}</select>
+      <select id="output-act" aria-label="Output activation" data-testid="output-act" ${fused ? 'title="This loss applies softmax or sigmoid itself"' : ''}>${options(outputActivation, fused ? ['identity'] : ACTIVATIONS)}</select>
     </div>`;
-  ui.addLayer.disabled = hidden.length >= MAX_HIDDEN || locked();
+  if (html !== layersHtml) {
+    ui.layers.innerHTML = html;
+    layersHtml = html;
+  }
+  const lock = locked();
+  ui.addLayer.disabled = hidden.length >= MAX_HIDDEN || lock;
   for (const el of ui.layers.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>(
     'input, select, button',
   )) {
-    if (locked()) el.disabled = true;
+    el.disabled = lock || (fused && el.id === 'output-act');
   }
   const sizes = [inp, ...hidden.map((l) => l.width), out];
   let params = 0;
   for (let l = 0; l + 1 < sizes.length; l++) params += sizes[l] * sizes[l + 1] + sizes[l + 1];
-  $('param-count').textContent = `${sizes.join(' → ')} · ${params.toLocaleString('en-US')} parameters`;
+  const count = `${sizes.join(' → ')} · ${params.toLocaleString('en-US')} parameters`;
+  if ($('param-count').textContent !== count) $('param-count').textContent = count;
 }
 
 ui.layers.addEventListener('change', (e) => {
   const target = e.target as HTMLElement;
+  // Written again even if the layers are unchanged: a width that was refused shows the one kept.
+  layersHtml = '';
   const row = target.closest<HTMLElement>('.layer');
   if (target.id === 'output-act') outputActivation = (target as HTMLSelectElement).value as Activation;
   else if (row?.dataset.index !== undefined) {
@@ -381,6 +397,7 @@ async function build(mine: number, loaded?: Loaded): Promise<void> {
   data = d;
   dataKey = key;
   grid = d.extent ? gridInputs(d.extent) : null;
+  galleryInputs = d.name === 'mnist' ? rowsAsFloat(d.val, 0, Math.min(GALLERY, d.val.n)) : null;
   // The data at once; the regions follow as soon as the model's predictions are in.
   if (d.extent) drawRegions(ui.regions, null, d.train, d.extent);
   if (d.name === 'mnist') buildGallery(ui.gallery, d.val);
@@ -568,9 +585,9 @@ async function drawView(now: number): Promise<void> {
   view.wanted = false;
   const started = performance.now();
   try {
-    if (d.name === 'mnist') {
-      const count = Math.min(GALLERY, d.val.n);
-      const probs = await predict(s, rowsAsFloat(d.val, 0, count));
+    if (d.name === 'mnist' && galleryInputs) {
+      const count = galleryInputs.length / 784;
+      const probs = await predict(s, galleryInputs);
       if (s !== session) return;
       const wrong = labelGallery(ui.gallery, probs, d.val.y);
       $('gallery-score').textContent = `${count - wrong} of ${count} right`;
@@ -613,9 +630,19 @@ async function predict(s: Session, x: Float32Array): Promise<Float32Array> {
   return forward(params, activations, loss, x, rows);
 }
 
+/**
+ * How often (ms) the readouts and charts are redrawn while a run trains: not every frame, as each redraw costs
+ * the page a layout and a paint, and a machine without a GPU shares its cores between the page and training.
+ */
+const REDRAW_MS = 100;
+let redrawn = 0;
+
 function frame(now: number): void {
-  drawStats();
-  curves.draw();
+  if (session?.state !== 'training' || now - redrawn >= REDRAW_MS) {
+    redrawn = now;
+    drawStats();
+    curves.draw();
+  }
   void drawView(now);
   requestAnimationFrame(frame);
 }

@@ -42,30 +42,63 @@ export function classOneShare(out: Float32Array, loss: string): Float32Array {
   return t;
 }
 
-/** Paints the regions (colour by class, paler where the model is unsure) and the data points on top. */
+/** The data points as drawn over the regions, kept per canvas: painting them is most of a redraw's work. */
+const pointLayers = new WeakMap<HTMLCanvasElement, { data: Dataset; extent: number; layer: HTMLCanvasElement }>();
+
+/** The grid's colours at GRID x GRID, scaled up onto the canvas; one buffer reused by every redraw. */
+const grid = { image: null as ImageData | null, canvas: null as HTMLCanvasElement | null };
+
+/**
+ * Paints the regions (colour by class, paler where the model is unsure) and the data points on top. The points
+ * are drawn once per dataset and canvas size into a layer of their own, so a redraw while the model trains is
+ * two image copies: short enough to leave the page responsive.
+ */
 export function drawRegions(canvas: HTMLCanvasElement, share: Float32Array | null, data: Dataset, extent: number) {
   const ctx = fitCanvas(canvas);
   const { width, height } = canvas;
   ctx.fillStyle = '#f8fafc';
   ctx.fillRect(0, 0, width, height);
   if (share) {
-    const image = new ImageData(GRID, GRID);
+    grid.image ??= new ImageData(GRID, GRID);
+    const pixels = grid.image.data;
     for (let k = 0; k < GRID * GRID; k++) {
       const p = share[k];
       const [r, g, b] = CLASS_RGB[p >= 0.5 ? 1 : 0];
       const strength = 0.18 + 0.42 * Math.abs(2 * p - 1);
-      image.data[4 * k] = 255 + (r - 255) * strength;
-      image.data[4 * k + 1] = 255 + (g - 255) * strength;
-      image.data[4 * k + 2] = 255 + (b - 255) * strength;
-      image.data[4 * k + 3] = 255;
+      pixels[4 * k] = 255 + (r - 255) * strength;
+      pixels[4 * k + 1] = 255 + (g - 255) * strength;
+      pixels[4 * k + 2] = 255 + (b - 255) * strength;
+      pixels[4 * k + 3] = 255;
     }
-    const small = document.createElement('canvas');
-    small.width = small.height = GRID;
-    small.getContext('2d')!.putImageData(image, 0, 0);
+    if (!grid.canvas) {
+      grid.canvas = document.createElement('canvas');
+      grid.canvas.width = grid.canvas.height = GRID;
+    }
+    grid.canvas.getContext('2d')!.putImageData(grid.image, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(small, 0, 0, width, height);
+    ctx.drawImage(grid.canvas, 0, 0, width, height);
   }
+  ctx.drawImage(pointLayer(canvas, data, extent), 0, 0);
+}
+
+/** The points of `data` on a transparent canvas of `canvas`'s size (made again when either changes). */
+function pointLayer(canvas: HTMLCanvasElement, data: Dataset, extent: number): HTMLCanvasElement {
+  const { width, height } = canvas;
+  const kept = pointLayers.get(canvas);
+  if (
+    kept &&
+    kept.data === data &&
+    kept.extent === extent &&
+    kept.layer.width === width &&
+    kept.layer.height === height
+  ) {
+    return kept.layer;
+  }
+  const layer = document.createElement('canvas');
+  layer.width = width;
+  layer.height = height;
+  const ctx = layer.getContext('2d')!;
   const step = Math.max(1, Math.floor(data.n / MAX_POINTS));
   const radius = Math.max(2, width / 190);
   ctx.lineWidth = Math.max(1, radius / 2.5);
@@ -81,6 +114,8 @@ export function drawRegions(canvas: HTMLCanvasElement, share: Float32Array | nul
     ctx.fill();
     ctx.stroke();
   }
+  pointLayers.set(canvas, { data, extent, layer });
+  return layer;
 }
 
 /** Sizes the canvas's backing store to its CSS size at the device's pixel ratio. */

@@ -161,6 +161,7 @@ export class Session {
     const stepsBefore = this.stepsDone;
     let inEpoch = 0;
     try {
+      await painted();
       const history = await this.trainer.fit(this.data.train, {
         epochs: config.epochs - this.epochsDone,
         batchSize: config.batchSize,
@@ -190,6 +191,23 @@ export class Session {
       this.controller = null;
     }
   }
+}
+
+/**
+ * Resolves once the page has painted what it just changed (or after 50 ms, where it paints nothing, as in a
+ * hidden tab). A fit waits for it: on a machine without a GPU the worker's first steps, with their kernels to
+ * compile, take every core, and the page's answer to Start (its settings locked) would wait behind them.
+ */
+function painted(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 50);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
 }
 
 /** The data the worker holds: sent once per dataset and kind of targets, released when other data replaces it. */
