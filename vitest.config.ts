@@ -10,6 +10,7 @@ export default defineConfig({
     pool: 'forks',
     // Two files at a time even on two cores (the default is one fewer than the cores): much of the suite waits
     // on child processes and on Chromium's GPU process rather than computing, so the second file overlaps it.
+    // The tests that time the page's main thread (demo, worker) run after the rest, alone: `npm test` does that.
     maxWorkers: 2,
   },
 });
