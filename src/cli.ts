@@ -70,7 +70,9 @@ async function train(args: TrainArgs): Promise<number> {
     const { sizes, activations, loss, init } = plan;
     const model = engine.mlp({ sizes, activations, loss, init, seed: args.seed });
     if (data.preprocessing) model.preprocessing = data.preprocessing;
-    describeRun(report.info, data, plan, model, engine);
+    // --json keeps stdout for JSON lines; a row left out is still worth a line on stderr.
+    const note = args.json ? (text: string) => process.stderr.write(`webgrad: ${text}\n`) : report.info;
+    describeRun({ info: report.info, note }, data, plan, model, engine);
     if (args.checkGradients) {
       const train = trainingTargets(data.train, plan.loss, data.outputs);
       const print = args.json ? (line: string) => process.stdout.write(`${line}\n`) : report.info;
@@ -189,7 +191,13 @@ async function saveModel(model: Mlp, path: string, info: (text: string) => void)
   info(`saved ${path} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
 }
 
-function describeRun(info: (text: string) => void, data: Prepared, plan: RunPlan, model: Mlp, engine: Engine): void {
+/** Where describeRun writes: `info` for the run's description, `note` for what the user should not miss. */
+interface Describe {
+  info: (text: string) => void;
+  note: (text: string) => void;
+}
+
+function describeRun({ info, note }: Describe, data: Prepared, plan: RunPlan, model: Mlp, engine: Engine): void {
   const n = (x: number) => x.toLocaleString('en-US');
   const o = plan.optimizer;
   const a = engine.adapter;
@@ -198,6 +206,7 @@ function describeRun(info: (text: string) => void, data: Prepared, plan: RunPlan
     `webgrad: ${data.name}, ${n(data.train.n)} training / ${n(data.val?.n ?? 0)} validation / ` +
       `${n(data.test.n)} test samples`,
   );
+  for (const text of data.notes ?? []) note(text);
   const p = data.preprocessing;
   if (p) {
     const labels = p.labels.map((l) => JSON.stringify(l)).join(', ');

@@ -197,6 +197,31 @@ describe('webgrad train on real tables, predict and evaluate', () => {
     expect(refused.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('leaves out rows without a label, saying how many, and still predicts every row', async () => {
+    const rows = ['x,y'];
+    for (let i = 0; i < 40; i++) rows.push(`${i % 2 ? 1 : -1},${i % 7 === 3 ? 'NA' : i % 2 ? 'pos' : 'neg'}`);
+    const csv = join(dir, 'unlabelled.csv');
+    writeFileSync(csv, rows.join('\n'));
+    const out = join(dir, 'unlabelled.safetensors');
+    const run = await webgrad('train', '--dataset', csv, '--sizes', '4', '--epochs', '2', '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    // 6 of the 40 rows have no label: 34 are left, 7 to test, 27 to train on (3 of them to validate).
+    expect(run.stdout).toMatch(
+      /^webgrad: unlabelled\.csv, 24 training \/ 3 validation \/ 7 test samples\n6 rows without a label were left out$/m,
+    );
+    const json = await webgrad('train', '--dataset', csv, '--sizes', '4', '--epochs', '1', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toMatch(/^webgrad: 6 rows without a label were left out$/m);
+    expect(final(json).testSamples).toBe(7);
+    const predicted = await webgrad('predict', '--model', out, '--dataset', csv, '--json');
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.stdout.trim().split('\n')).toHaveLength(40);
+    const scored = await webgrad('evaluate', '--model', out, '--dataset', csv, '--json');
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(scored.stderr).toMatch(/^webgrad: unlabelled\.csv: 6 rows without a label were left out$/m);
+    expect(final(scored).testSamples).toBe(34);
+  });
+
   it('predicts with a PyTorch state_dict given --activations and --loss', async () => {
     const { encodeSafetensors } = await import('../src/io/safetensors.js');
     const model = join(dir, 'torch.safetensors');

@@ -6,7 +6,7 @@ import { columnIndex, readTable, type Table } from '../data/table.js';
 import type { TabularData } from '../data/tabular.js';
 import { createEngine, type Mlp, oneHot, type Preprocessing } from '../node.js';
 import type { ApplyArgs } from './options.js';
-import { DataError, fromFile, readText } from './tables.js';
+import { DataError, fromFile, leftOut, readText } from './tables.js';
 
 /**
  * `webgrad predict` and `webgrad evaluate`: a saved model applied to the rows of a CSV file with the
@@ -94,6 +94,8 @@ async function withModel(
         `${args.dataset}: has no label column ${names} to score on (its columns: ${table.names.join(', ')})`,
       );
     }
+    if (data.droppedRows > 0)
+      process.stderr.write(`webgrad: ${basename(args.dataset)}: ${leftOut(data.droppedRows)}\n`);
     const x = fromFile(args.dataset, () => inputsOf(p, data));
     return await inputError(args.dataset, use({ model, p, data, x }));
   } finally {

@@ -35,6 +35,8 @@ export interface Prepared {
   preprocessing?: Preprocessing;
   /** Why a CSV file's task was chosen. */
   reason?: string;
+  /** Lines for the user about a CSV file's rows that were left out. */
+  notes?: string[];
   defaults: Defaults;
 }
 

@@ -36,6 +36,8 @@ export interface PreparedTable {
   test: Part;
   preprocessing: Preprocessing;
   reason: string;
+  /** Lines for the user about rows that were left out. */
+  notes: string[];
 }
 
 /** Reads a file's text, or throws a DataError naming it. */
@@ -45,6 +47,11 @@ export async function readText(path: string): Promise<string> {
   } catch (error) {
     throw new DataError(`cannot read ${path}: ${(error as Error).message}`);
   }
+}
+
+/** The notice for rows left out because their label was missing. */
+export function leftOut(rows: number): string {
+  return rows === 1 ? '1 row without a label was left out' : `${rows} rows without a label were left out`;
 }
 
 /** Runs `read`, turning the errors bad data raises into a DataError that starts with the file's name. */
@@ -77,6 +84,7 @@ export async function prepareTable(path: string, request: TableRequest): Promise
   if (preprocessing.classes && preprocessing.classes.length < 2) {
     throw new DataError(`${path}: the label column holds one class only (${preprocessing.classes[0]})`);
   }
+  const notes = data.droppedRows > 0 ? [leftOut(data.droppedRows)] : [];
   let testRows = split;
   if (testText !== undefined) {
     const testPath = request.testFile!;
@@ -86,6 +94,7 @@ export async function prepareTable(path: string, request: TableRequest): Promise
         `${testPath}: has no column ${preprocessing.labels.map((l) => JSON.stringify(l)).join(', ')} to test on`,
       );
     }
+    if (testRows.droppedRows > 0) notes.push(`${basename(testPath)}: ${leftOut(testRows.droppedRows)}`);
   }
   const part = (rows: TabularData, file: string) => fromFile(file, () => toPart(preprocessing, rows));
   return {
@@ -95,6 +104,7 @@ export async function prepareTable(path: string, request: TableRequest): Promise
     test: part(testRows!, request.testFile ?? path),
     preprocessing,
     reason: data.reason,
+    notes,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Impute, Preprocessing } from '../io/preprocessing.js';
-import { classNames, readColumns, type TabularData } from './tabular.js';
+import { classNames, dropUnlabelled, readColumns, type TabularData } from './tabular.js';
 import { parseNumber, showCell, type Table } from './table.js';
 
 /**
@@ -190,14 +190,16 @@ export function modelColumns(p: Preprocessing, table: Table): { features: number
 
 /**
  * Reads a table for a model with preprocessing `p`: its feature columns (see modelColumns), and with
- * `withLabels` its label columns when it has them all (else the result has no labels). Missing feature cells
+ * `withLabels` its label columns when it has them all (else the result has no labels). With labels, rows whose
+ * label is missing are left out (counted in `droppedRows`); without, every row is read. Missing feature cells
  * are NaN when the model has fill values, else a TypeError naming the cell.
  */
 export function readForModel(p: Preprocessing, table: Table, withLabels = true): TabularData {
   const found = modelColumns(p, table);
   const features = found.features;
   const labels = withLabels ? found.labels : null;
-  const data = readColumns(table, features, labels ?? [], p.task, p.fill !== undefined);
+  const { labelled, droppedRows } = labels ? dropUnlabelled(table, labels) : { labelled: table, droppedRows: 0 };
+  const data = readColumns(labelled, features, labels ?? [], p.task, p.fill !== undefined);
   // The model's names, whatever the file calls its columns (a file without a header: col<i>).
   return {
     ...data,
@@ -205,6 +207,7 @@ export function readForModel(p: Preprocessing, table: Table, withLabels = true):
     reason: "the model's",
     features: [...p.features],
     labels: labels ? [...p.labels] : [],
+    droppedRows,
   };
 }
 

@@ -34,6 +34,8 @@ export interface TabularData {
   targets?: Float64Array;
   /** 1-based line of each row in its file, for messages. */
   lines: number[];
+  /** Rows of the table left out because a label cell was missing (0 when none was). */
+  droppedRows: number;
 }
 
 /** Integer labels with at most this many distinct values (and few per row) are taken as classes. */
@@ -64,9 +66,11 @@ export function chooseTask(cells: string[], decimalComma = false): { task: Task;
 }
 
 /**
- * Reads a table's features and labels. Throws a RangeError for an unknown or repeated label column and a
- * TypeError naming the line, the column and the cell for a feature cell that is not a number, a missing
- * feature cell without `impute`, a missing label, or a regression target that is not a number.
+ * Reads a table's features and labels. Rows whose label cell (any of them, for several label columns) is
+ * missing are left out and counted in `droppedRows`; a table with no labelled row left is a RangeError, as is
+ * an unknown or repeated label column. Throws a TypeError naming the line, the column and the cell for a
+ * feature cell that is not a number, a missing feature cell without `impute`, or a regression target that is
+ * not a number.
  */
 export function readTabular(table: Table, options: TabularOptions = {}): TabularData {
   const labelCols = (options.labelColumns ?? [-1]).map((c) => columnIndex(table, c));
@@ -77,6 +81,8 @@ export function readTabular(table: Table, options: TabularOptions = {}): Tabular
   const featureCols = table.names.map((_, c) => c).filter((c) => !labelCols.includes(c));
   if (featureCols.length === 0) throw new RangeError('CSV: every column is a label column; no features are left');
   if (table.rows.length === 0) throw new RangeError('CSV has a header but no rows');
+  const { labelled, droppedRows } = dropUnlabelled(table, labelCols);
+  table = labelled;
   const chosen = options.task
     ? { task: options.task, reason: 'given' }
     : labelCols.length > 1
@@ -88,12 +94,35 @@ export function readTabular(table: Table, options: TabularOptions = {}): Tabular
   if (chosen.task === 'classification' && labelCols.length > 1) {
     throw new RangeError(`CSV: classification takes one label column, got ${labelCols.length}`);
   }
-  return { ...chosen, ...readColumns(table, featureCols, labelCols, chosen.task, options.impute !== undefined) };
+  const data = readColumns(table, featureCols, labelCols, chosen.task, options.impute !== undefined);
+  return { ...chosen, ...data, droppedRows };
+}
+
+/**
+ * The rows of `table` that have every label cell of `labelCols`, and how many did not. A row without its
+ * label can be neither trained on nor scored, but the rest of the file is still good. Throws a RangeError when
+ * no row is left.
+ */
+export function dropUnlabelled(table: Table, labelCols: number[]): { labelled: Table; droppedRows: number } {
+  const keep = table.rows.map((row) => labelCols.every((c) => !isMissing(row[c])));
+  const droppedRows = keep.filter((k) => !k).length;
+  if (droppedRows === 0) return { labelled: table, droppedRows };
+  if (droppedRows === table.rows.length) {
+    const columns = labelCols.map((c) => describeColumn(table, c)).join(', ');
+    throw new RangeError(`CSV: the label (${columns}) is missing on all ${droppedRows} rows; no labelled row is left`);
+  }
+  const labelled = {
+    ...table,
+    rows: table.rows.filter((_, r) => keep[r]),
+    lines: table.lines.filter((_, r) => keep[r]),
+  };
+  return { labelled, droppedRows };
 }
 
 /**
  * The table's `featureCols` as features and `labelCols` (none: an unlabelled table) as labels of `task`:
- * everything of TabularData but the task and its reason. Missing feature cells are NaN when `allowMissing`.
+ * everything of TabularData but the task, its reason and the dropped rows. Missing feature cells are NaN when
+ * `allowMissing`; every label cell must be present (see dropUnlabelled).
  */
 export function readColumns(
   table: Table,
@@ -101,8 +130,8 @@ export function readColumns(
   labelCols: number[],
   task: Task,
   allowMissing: boolean,
-): Omit<TabularData, 'task' | 'reason'> {
-  const data: Omit<TabularData, 'task' | 'reason'> = {
+): Omit<TabularData, 'task' | 'reason' | 'droppedRows'> {
+  const data: Omit<TabularData, 'task' | 'reason' | 'droppedRows'> = {
     features: featureCols.map((c) => table.names[c]),
     labels: labelCols.map((c) => table.names[c]),
     n: table.rows.length,
@@ -110,7 +139,7 @@ export function readColumns(
     lines: table.lines,
   };
   if (labelCols.length === 0) return data;
-  if (task === 'classification') data.classLabels = readClassLabels(table, labelCols[0]);
+  if (task === 'classification') data.classLabels = table.rows.map((row) => row[labelCols[0]].trim());
   else data.targets = readNumbers(table, labelCols, false, 'target');
   return data;
 }
@@ -140,20 +169,6 @@ export function readNumbers(table: Table, columns: number[], allowMissing: boole
     });
   });
   return out;
-}
-
-/** The label cells of column `c`, trimmed; a missing label is a TypeError naming its line. */
-function readClassLabels(table: Table, c: number): string[] {
-  return table.rows.map((row, r) => {
-    const cell = row[c].trim();
-    if (isMissing(cell)) {
-      throw new TypeError(
-        `CSV line ${table.lines[r]}, ${describeColumn(table, c)}: the label is missing (${showCell(row[c])}); ` +
-          'every row needs one',
-      );
-    }
-    return cell;
-  });
 }
 
 /**

@@ -62,6 +62,11 @@ describe('fitPreprocessing and its use', () => {
     expect(() => readForModel(p, readTable('a,c\n1,2\n'))).toThrow(/no column for the model's feature "b"/);
     // Without a header: the features alone, by position.
     expect(Array.from(readForModel(p, readTable('5,6\n')).x)).toEqual([5, 6]);
+    // Rows without their label are left out when labels are read (to score), kept when not (to predict).
+    const scored = readForModel(p, readTable('a,b,kind\n1,2,cat\n3,4,\n5,6,dog\n'));
+    expect([scored.n, scored.droppedRows, scored.classLabels]).toEqual([2, 1, ['cat', 'dog']]);
+    const predicted = readForModel(p, readTable('a,b,kind\n1,2,cat\n3,4,\n5,6,dog\n'), false);
+    expect([predicted.n, predicted.droppedRows, Array.from(predicted.x)]).toEqual([3, 0, [1, 2, 3, 4, 5, 6]]);
     expect(() => readForModel(p, readTable('a,b\n1,NA\n'))).toThrow(
       /CSV line 2, column 2 \("b"\): the feature is missing \("NA"\)/,
     );

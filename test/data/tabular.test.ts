@@ -62,17 +62,37 @@ describe('readTabular', () => {
     );
   });
 
-  it('names the line, column and cell of text among features and of missing labels', () => {
+  it('names the line, column and cell of text among features', () => {
     expect(() => readTabular(readTable('a,b,y\n1,2,0\n3,x7,1\n'))).toThrow(
       new TypeError('CSV line 3, column 2 ("b"): "x7" is not a number (a feature must be one)'),
     );
-    expect(() => readTabular(readTable('a,y\n1,cat\n2,\n3,dog\n'))).toThrow(
-      /CSV line 3, column 2 \("y"\): the label is missing \(""\); every row needs one/,
-    );
-    expect(() => readTabular(readTable('a,y\n1,1.5\n2,NA\n'))).toThrow(
-      /CSV line 3, column 2 \("y"\): the target is missing/,
+    expect(() => readTabular(readTable('a,y\n1,1.5\n2,abc\n'), { task: 'regression' })).toThrow(
+      /CSV line 3, column 2 \("y"\): "abc" is not a number \(a target must be one\)/,
     );
     expect(() => readTabular(readTable('a,y\n1,2\n'), { labelColumns: ['y', 'y'] })).toThrow(/given twice/);
+  });
+
+  it('leaves out rows whose label is missing, and counts them', () => {
+    const d = readTabular(readTable('a,y\n1,cat\n2,\n3,dog\n4,NA\n5,cat\n'));
+    expect(d.droppedRows).toBe(2);
+    expect(d.n).toBe(3);
+    expect(Array.from(d.x)).toEqual([1, 3, 5]);
+    expect(d.classLabels).toEqual(['cat', 'dog', 'cat']);
+    expect(d.lines).toEqual([2, 4, 6]);
+    // The task is chosen from the labels that are there.
+    expect(readTabular(readTable('a,y\n1,1.5\n2,NA\n3,2.5\n'))).toMatchObject({ task: 'regression', n: 2 });
+    expect(readTabular(readTable('a,y\n1,2\n')).droppedRows).toBe(0);
+  });
+
+  it('leaves out a row when any of several label cells is missing; none left is an error', () => {
+    const d = readTabular(readTable('price,x,rent\n100,1,10\n?,2,20\n300,3,\n400,4,40\n'), {
+      labelColumns: ['price', 'rent'],
+    });
+    expect([d.n, d.droppedRows]).toEqual([2, 2]);
+    expect(Array.from(d.targets!)).toEqual([100, 10, 400, 40]);
+    expect(() => readTabular(readTable('a,y\n1,\n2,NA\n'))).toThrow(
+      new RangeError('CSV: the label (column 2 ("y")) is missing on all 2 rows; no labelled row is left'),
+    );
   });
 
   it('orders classes numerically or by text, and splits rows like splitDataset', () => {
