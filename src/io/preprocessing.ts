@@ -3,7 +3,8 @@ import { show } from './safetensors.js';
 
 /**
  * What a model trained on a table does to the table's cells before and after the network: which columns feed
- * it, how missing cells are filled, the standardisation statistics, the class labels or the target statistics.
+ * it, which text columns are one-hot encoded into which categories, how missing cells are filled, the
+ * standardisation statistics, the class labels or the target statistics.
  * Saved in a model file's metadata (as JSON in metadata.preprocessing) so that every reader of the file (the
  * CLI, the API, the demo) turns rows into inputs and outputs into predictions the same way. Computing it from a
  * table, and applying it, is src/data/tabular.ts; this file holds its shape and its checks.
@@ -20,17 +21,44 @@ export const TASKS: readonly Task[] = ['classification', 'regression'];
 export type Impute = 'mean' | 'median';
 export const IMPUTES: readonly Impute[] = ['mean', 'median'];
 
+/**
+ * A text feature column, one-hot encoded: the model's inputs `start` to `start + categories.length − 1` are its
+ * indicators, named `column=category` in {@link Preprocessing.features}.
+ */
+export interface OneHotColumn {
+  /** The column's name in the table. */
+  column: string;
+  /** The index of its first indicator among the model's inputs. */
+  start: number;
+  /**
+   * The categories the training rows hold, sorted by text: indicator i is 1 for a cell that reads
+   * categories[i] (trimmed) and 0 otherwise, so a category the training rows never held is all zeros.
+   */
+  categories: string[];
+}
+
 /** A table's preprocessing, as saved with a model; see the file comment. */
 export interface Preprocessing {
   task: Task;
-  /** The feature columns' names, in the order of the model's inputs. */
+  /**
+   * The names of the model's inputs, in order: a numeric feature column's name, or `column=category` for each
+   * indicator of a one-hot encoded text column (see `oneHot`).
+   */
   features: string[];
-  /** The training rows' mean and standard deviation of each feature: the input is (value − mean) / std. */
+  /** The text feature columns, one-hot encoded, in input order; absent when every feature column is numeric. */
+  oneHot?: OneHotColumn[];
+  /**
+   * The training rows' mean and standard deviation of each input: the input is (value − mean) / std. An
+   * indicator has mean 0 and std 1, so it stays 0 or 1.
+   */
   mean: number[];
   std: number[];
   /** How missing feature cells are filled; without it a missing cell is an error. */
   impute?: Impute;
-  /** The value (in the column's units) that a missing cell of each feature takes; given with `impute`. */
+  /**
+   * The value (in the column's units) that a missing cell of each input takes; given with `impute`. For a
+   * one-hot column: 1 for the training rows' most frequent category and 0 for the others.
+   */
   fill?: number[];
   /** The label columns' names: one for classification, one per output for regression. */
   labels: string[];
@@ -45,6 +73,7 @@ export interface Preprocessing {
 const KEYS = [
   'task',
   'features',
+  'oneHot',
   'mean',
   'std',
   'impute',
@@ -87,11 +116,14 @@ export function checkPreprocessing(value: unknown, spec: PreprocessingSpec, what
   const outputs = spec.sizes[spec.sizes.length - 1];
   const out: Preprocessing = {
     task: task as Task,
-    features: names(get('features'), inputs, `${what}.features`),
+    // Room for an indicator's name: a column's, "=", a category's.
+    features: names(get('features'), inputs, `${what}.features`, 2 * MAX_NAME + 1),
     mean: numbers(get('mean'), inputs, `${what}.mean`, false),
     std: numbers(get('std'), inputs, `${what}.std`, true),
     labels: [],
   };
+  const oneHot = get('oneHot');
+  if (oneHot !== undefined) out.oneHot = checkOneHot(oneHot, out.features, `${what}.oneHot`);
   checkImpute(get('impute'), get('fill'), inputs, what, out);
   if (out.task === 'classification') checkClassification(get, outputs, what, out);
   else checkRegression(get, spec, what, out);
@@ -149,12 +181,100 @@ function list(value: unknown, length: number, what: string): unknown[] {
   return value;
 }
 
-function names(value: unknown, length: number, what: string): string[] {
-  return list(value, length, what).map((name, i) => {
-    if (typeof name !== 'string') throw new TypeError(`${what}[${i}] must be a string, got ${show(name)}`);
-    if (name.length > MAX_NAME) throw new RangeError(`${what}[${i}] is longer than ${MAX_NAME} characters`);
-    return name;
+function names(value: unknown, length: number, what: string, max = MAX_NAME): string[] {
+  return list(value, length, what).map((name, i) => checkName(name, `${what}[${i}]`, max));
+}
+
+function checkName(name: unknown, what: string, max = MAX_NAME): string {
+  if (typeof name !== 'string') throw new TypeError(`${what} must be a string, got ${show(name)}`);
+  if (name.length > max) throw new RangeError(`${what} is longer than ${max} characters`);
+  return name;
+}
+
+/**
+ * Checks the one-hot columns against `features`: each { column, start, categories } with distinct categories,
+ * the columns in input order without overlap, every indicator named `column=category` at its input, and no
+ * column named twice.
+ */
+function checkOneHot(value: unknown, features: string[], what: string): OneHotColumn[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > features.length) {
+    throw new TypeError(`${what} must be a list of 1 to ${features.length} { column, start, categories }`);
+  }
+  let next = 0;
+  const out = value.map((entry, i) => {
+    const column = oneHotColumn(entry, `${what}[${i}]`, next, features.length);
+    column.categories.forEach((category, k) => {
+      const expected = `${column.column}=${category}`;
+      if (features[column.start + k] !== expected) {
+        throw new RangeError(
+          `${what}[${i}] makes input ${column.start + k} the indicator ${show(expected)}, but the features name it ` +
+            show(features[column.start + k]),
+        );
+      }
+    });
+    next = column.start + column.categories.length;
+    return column;
   });
+  const columns = featureColumns({ features, oneHot: out }).map((c) => c.name);
+  for (const { column } of out) {
+    if (columns.indexOf(column) !== columns.lastIndexOf(column)) {
+      throw new RangeError(`${what}: the column ${show(column)} is read twice`);
+    }
+  }
+  return out;
+}
+
+/** One entry of oneHot, its first input at `from` or after, its indicators within `inputs`. */
+function oneHotColumn(entry: unknown, what: string, from: number, inputs: number): OneHotColumn {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new TypeError(`${what} must be an object { column, start, categories }, got ${show(entry)}`);
+  }
+  const source = entry as Record<string, unknown>;
+  const keys = Object.keys(source);
+  if (keys.length !== 3 || !['column', 'start', 'categories'].every((k) => Object.hasOwn(source, k))) {
+    throw new TypeError(`${what} must have the keys column, start and categories only, got ${show(keys)}`);
+  }
+  const column = checkName(source.column, `${what}.column`);
+  const start = source.start;
+  if (!Number.isSafeInteger(start) || (start as number) < from || (start as number) >= inputs) {
+    throw new RangeError(`${what}.start must be an integer from ${from} to ${inputs - 1}, got ${show(start)}`);
+  }
+  const room = inputs - (start as number);
+  const given = source.categories;
+  if (!Array.isArray(given) || given.length === 0 || given.length > room) {
+    throw new RangeError(`${what}.categories must be a list of 1 to ${room} names, got ${show(given)}`);
+  }
+  const categories = given.map((c, k) => checkName(c, `${what}.categories[${k}]`));
+  if (new Set(categories).size !== categories.length) {
+    throw new RangeError(`${what}.categories must be distinct, got ${show(categories)}`);
+  }
+  return { column, start: start as number, categories };
+}
+
+/** A column of the table that feeds the model: its name, its first input and, one-hot encoded, its categories. */
+export interface FeatureColumn {
+  name: string;
+  start: number;
+  categories?: string[];
+}
+
+/**
+ * The table columns a model with (checked) preprocessing `p` reads, in input order: a numeric column for each
+ * input outside the one-hot columns, and each one-hot column once.
+ */
+export function featureColumns(p: Pick<Preprocessing, 'features' | 'oneHot'>): FeatureColumn[] {
+  const columns: FeatureColumn[] = [];
+  const oneHot = p.oneHot ?? [];
+  let k = 0;
+  for (let j = 0; j < p.features.length; j++) {
+    const encoded = oneHot[k];
+    if (encoded && encoded.start === j) {
+      columns.push({ name: encoded.column, start: j, categories: encoded.categories });
+      j += encoded.categories.length - 1;
+      k++;
+    } else columns.push({ name: p.features[j], start: j });
+  }
+  return columns;
 }
 
 function numbers(value: unknown, length: number, what: string, positive: boolean): number[] {
