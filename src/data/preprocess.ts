@@ -1,10 +1,12 @@
-import type { Impute, Preprocessing } from '../io/preprocessing.js';
+import { featureColumns, type Impute, type OneHotColumn, type Preprocessing } from '../io/preprocessing.js';
+import { oneHotInputs, rawInputs } from './categorical.js';
 import { classNames, dropUnlabelled, readColumns, type TabularData } from './tabular.js';
 import { parseNumber, showCell, type Table } from './table.js';
 
 /**
- * Statistics from training rows and their use: missing feature cells filled with the column's mean or median,
- * features and regression targets standardised to mean 0 and deviation 1, class labels numbered. The same
+ * Statistics from training rows and their use: text columns one-hot encoded (categorical.ts), missing feature
+ * cells filled with the column's mean or median (a text column's most frequent category), numeric features
+ * and regression targets standardised to mean 0 and deviation 1, class labels numbered. The same
  * Preprocessing (saved with the model) turns any later rows into inputs and outputs into predictions.
  */
 
@@ -51,29 +53,17 @@ function fillValues(data: TabularData, impute: Impute): number[] {
 }
 
 /**
- * The preprocessing of training rows `train`: fill values when `impute` is given, the features' statistics
- * (after filling), and the classes (of `allLabels`, every label the file holds, so that rows held out for
- * testing have a class too) or the targets' statistics.
+ * The preprocessing of training rows `train`: each text column's categories (one indicator input each, left
+ * as 0 or 1), fill values when `impute` is given (a text column's most frequent category), the numeric
+ * features' statistics (after filling), and the classes (of `allLabels`, every label the file holds, so that
+ * rows held out for testing have a class too) or the targets' statistics. Throws a RangeError for a text
+ * column without a category in the training rows.
  */
 export function fitPreprocessing(
   train: TabularData,
   options: { impute?: Impute; allLabels?: string[]; decimalComma?: boolean } = {},
 ): Preprocessing {
-  const d = train.features.length;
-  const fill = options.impute ? fillValues(train, options.impute) : undefined;
-  const x = fill ? filled(train.x, d, fill) : train.x;
-  const stats = train.features.map((_, j) => columnStats(x, train.n, d, j));
-  const p: Preprocessing = {
-    task: train.task,
-    features: [...train.features],
-    mean: stats.map((s) => s.mean),
-    std: stats.map((s) => s.std),
-    labels: [...train.labels],
-  };
-  if (fill) {
-    p.impute = options.impute;
-    p.fill = fill;
-  }
+  const p: Preprocessing = { task: train.task, ...fitInputs(train, options.impute), labels: [...train.labels] };
   if (train.task === 'classification') {
     p.classes = classNames(options.allLabels ?? train.classLabels ?? [], options.decimalComma);
   } else {
@@ -85,19 +75,59 @@ export function fitPreprocessing(
   return p;
 }
 
+/** The input side of fitPreprocessing: names, one-hot columns, statistics and fill values, input by input. */
+function fitInputs(
+  train: TabularData,
+  impute?: Impute,
+): Pick<Preprocessing, 'features' | 'oneHot' | 'mean' | 'std' | 'impute' | 'fill'> {
+  const d = train.features.length;
+  const fill = impute ? fillValues(train, impute) : undefined;
+  const x = fill ? filled(train.x, d, fill) : train.x;
+  const out = { features: [] as string[], mean: [] as number[], std: [] as number[], fill: [] as number[] };
+  const oneHot: OneHotColumn[] = [];
+  train.features.forEach((name, j) => {
+    const cells = train.text?.[j];
+    if (cells) {
+      const encoded = oneHotInputs(name, cells, fill !== undefined);
+      oneHot.push({ column: name, start: out.features.length, categories: encoded.categories });
+      out.features.push(...encoded.features);
+      out.mean.push(...encoded.mean);
+      out.std.push(...encoded.std);
+      out.fill.push(...encoded.fill);
+      return;
+    }
+    const s = columnStats(x, train.n, d, j);
+    out.features.push(name);
+    out.mean.push(s.mean);
+    out.std.push(s.std);
+    if (fill) out.fill.push(fill[j]);
+  });
+  const { features, mean, std } = out;
+  return {
+    features,
+    ...(oneHot.length > 0 ? { oneHot } : {}),
+    mean,
+    std,
+    ...(fill ? { impute, fill: out.fill } : {}),
+  };
+}
+
 function filled(x: Float64Array, d: number, fill: number[]): Float64Array {
   return x.map((v, i) => (Number.isNaN(v) ? fill[i % d] : v));
 }
 
 /**
- * The model's inputs for `data`'s rows: missing cells filled, then (value − mean) / std, as float32 [n, d].
- * A missing cell without fill values is a TypeError naming its line and column.
+ * The model's inputs for `data`'s rows: text columns one-hot encoded (a category the model does not know is
+ * all zeros), missing cells filled, then (value − mean) / std, as float32 [n, inputs]. `data` holds the
+ * model's feature columns in its order (readForModel, or readTabular of the training file). A missing cell
+ * without fill values is a TypeError naming its line and column; see rawInputs in categorical.ts for the rest.
  */
 export function inputsOf(p: Preprocessing, data: TabularData): Float32Array {
   const d = p.features.length;
+  const raw = rawInputs(p, data);
   const out = new Float32Array(data.n * d);
   for (let i = 0; i < out.length; i++) {
-    let v = data.x[i];
+    let v = raw[i];
     if (Number.isNaN(v)) {
       if (!p.fill) {
         const line = data.lines[Math.floor(i / d)];
@@ -165,22 +195,24 @@ export function argmaxRows(out: ArrayLike<number>, k: number): Uint32Array {
 }
 
 /**
- * The columns of `table` that a model with preprocessing `p` reads, and the label columns when the table has
- * them all: by name when the table has a header; by position when it has none (the training file's layout, or
- * the features alone). Throws a RangeError naming the missing feature columns.
+ * The columns of `table` that a model with preprocessing `p` reads (see featureColumns: a one-hot column once),
+ * and the label columns when the table has them all: by name when the table has a header; by position when it
+ * has none (the training file's layout, or the features alone). Throws a RangeError naming the missing feature
+ * columns.
  */
 export function modelColumns(p: Preprocessing, table: Table): { features: number[]; labels: number[] | null } {
-  const d = p.features.length;
+  const names = featureColumns(p).map((c) => c.name);
+  const d = names.length;
   if (!table.header && table.names.length === d) return { features: table.names.map((_, c) => c), labels: null };
   const find = (name: string) => table.names.indexOf(name);
-  const features = p.features.map(find);
-  const missing = p.features.filter((_, j) => features[j] < 0);
+  const features = names.map(find);
+  const missing = names.filter((_, j) => features[j] < 0);
   if (missing.length > 0) {
     const shown = missing.slice(0, 8).map((m) => JSON.stringify(m));
     const layout = table.header ? 'has no column' : `has ${table.names.length} columns and no header, so no column`;
     throw new RangeError(
       `CSV ${layout} for the model's feature${missing.length > 1 ? 's' : ''} ${shown.join(', ')}` +
-        `${missing.length > 8 ? ', ...' : ''} (the model reads ${d} features: ${p.features.slice(0, 8).join(', ')}` +
+        `${missing.length > 8 ? ', ...' : ''} (the model reads ${d} feature columns: ${names.slice(0, 8).join(', ')}` +
         `${d > 8 ? ', ...' : ''})`,
     );
   }
@@ -189,23 +221,32 @@ export function modelColumns(p: Preprocessing, table: Table): { features: number
 }
 
 /**
- * Reads a table for a model with preprocessing `p`: its feature columns (see modelColumns), and with
- * `withLabels` its label columns when it has them all (else the result has no labels). With labels, rows whose
- * label is missing are left out (counted in `droppedRows`); without, every row is read. Missing feature cells
- * are NaN when the model has fill values, else a TypeError naming the cell.
+ * Reads a table for a model with preprocessing `p`: its feature columns (see modelColumns; the one-hot columns
+ * as text, whatever they hold), and with `withLabels` its label columns when it has them all (else the result
+ * has no labels). With labels, rows whose label is missing are left out (counted in `droppedRows`); without,
+ * every row is read. Missing feature cells are NaN (or '') when the model has fill values, else a TypeError
+ * naming the cell, as is a cell that is not a number in a numeric column.
  */
 export function readForModel(p: Preprocessing, table: Table, withLabels = true): TabularData {
+  const columns = featureColumns(p);
   const found = modelColumns(p, table);
   const features = found.features;
   const labels = withLabels ? found.labels : null;
   const { labelled, droppedRows } = labels ? dropUnlabelled(table, labels) : { labelled: table, droppedRows: 0 };
-  const data = readColumns(labelled, features, labels ?? [], p.task, p.fill !== undefined);
+  const data = readColumns(labelled, {
+    features,
+    labels: labels ?? [],
+    task: p.task,
+    allowMissing: p.fill !== undefined,
+    text: new Set(features.filter((_, j) => columns[j].categories)),
+    why: 'the model reads this column as numbers',
+  });
   // The model's names, whatever the file calls its columns (a file without a header: col<i>).
   return {
     ...data,
     task: p.task,
     reason: "the model's",
-    features: [...p.features],
+    features: columns.map((c) => c.name),
     labels: labels ? [...p.labels] : [],
     droppedRows,
   };

@@ -1,11 +1,13 @@
 import { Random } from '../core/random.js';
 import type { Impute, Preprocessing, Task } from '../io/preprocessing.js';
+import { isTextColumn, readTextColumn } from './categorical.js';
 import { columnIndex, describeColumn, isMissing, parseNumber, showCell, type Table } from './table.js';
 
 /**
- * A table's columns given a meaning: features read as numbers (NaN where a cell is missing), the label column
- * read as classes or the label columns as real-valued targets, the task chosen from the label column when not
- * given. Pure CPU code; preprocess.ts computes and applies the statistics.
+ * A table's columns given a meaning: features read as numbers (NaN where a cell is missing) or, for a column
+ * of text, as text cells (see categorical.ts), the label column read as classes or the label columns as
+ * real-valued targets, the task chosen from the label column when not given. Pure CPU code; preprocess.ts
+ * computes and applies the statistics.
  */
 
 /** Options for {@link readTabular}. */
@@ -14,7 +16,10 @@ export interface TabularOptions {
   labelColumns?: (string | number)[];
   /** Default: chosen from the label column, see {@link chooseTask}. Several label columns mean regression. */
   task?: Task;
-  /** Fill missing feature cells with the training rows' mean or median; without it they are an error. */
+  /**
+   * Fill missing feature cells with the training rows' mean or median (in a text column: its most frequent
+   * category); without it they are an error.
+   */
   impute?: Impute;
 }
 
@@ -23,11 +28,18 @@ export interface TabularData {
   task: Task;
   /** Why the task was chosen, for the user: "given", or what the label column holds. */
   reason: string;
+  /** The feature columns' names. */
   features: string[];
   labels: string[];
   n: number;
-  /** Features [n, features.length] row-major, NaN where a cell was missing. */
+  /** Features [n, features.length] row-major, NaN where a cell was missing and in text columns. */
   x: Float64Array;
+  /**
+   * The text feature columns' cells, which the preprocessing one-hot encodes: for feature j, `text[j]` holds
+   * each row's cell (trimmed, '' where missing) when the column is text, and is null when it is numeric.
+   * Absent when every feature column is numeric. See {@link readTabular} for which columns are text.
+   */
+  text?: (string[] | null)[];
   /** Classification: each row's label as written (trimmed). */
   classLabels?: string[];
   /** Regression: targets [n, labels.length] row-major. */
@@ -66,11 +78,13 @@ export function chooseTask(cells: string[], decimalComma = false): { task: Task;
 }
 
 /**
- * Reads a table's features and labels. Rows whose label cell (any of them, for several label columns) is
- * missing are left out and counted in `droppedRows`; a table with no labelled row left is a RangeError, as is
- * an unknown or repeated label column. Throws a TypeError naming the line, the column and the cell for a
- * feature cell that is not a number, a missing feature cell without `impute`, or a regression target that is
- * not a number.
+ * Reads a table's features and labels. A feature column is text when fewer than half of its present cells are
+ * numbers (its cells go to `text`, for one-hot encoding); otherwise it is numeric, and a cell that is not a
+ * number is an error, so a numeric column with a few stray words is refused rather than turned into
+ * categories. Rows whose label cell (any of them, for several label columns) is missing are left out and
+ * counted in `droppedRows`; a table with no labelled row left is a RangeError, as is an unknown or repeated
+ * label column. Throws a TypeError naming the line, the column and the cell for a numeric feature cell that is
+ * not a number, a missing feature cell without `impute`, or a regression target that is not a number.
  */
 export function readTabular(table: Table, options: TabularOptions = {}): TabularData {
   const labelCols = (options.labelColumns ?? [-1]).map((c) => columnIndex(table, c));
@@ -94,8 +108,20 @@ export function readTabular(table: Table, options: TabularOptions = {}): Tabular
   if (chosen.task === 'classification' && labelCols.length > 1) {
     throw new RangeError(`CSV: classification takes one label column, got ${labelCols.length}`);
   }
-  const data = readColumns(table, featureCols, labelCols, chosen.task, options.impute !== undefined);
+  const text = new Set(featureCols.filter((c) => isTextColumn(columnCells(table, c), table.decimalComma)));
+  const data = readColumns(table, {
+    features: featureCols,
+    labels: labelCols,
+    task: chosen.task,
+    allowMissing: options.impute !== undefined,
+    text,
+    why: "at least half of the column's cells are numbers, so every one must be",
+  });
   return { ...chosen, ...data, droppedRows };
+}
+
+function columnCells(table: Table, c: number): string[] {
+  return table.rows.map((row) => row[c]);
 }
 
 /**
@@ -119,51 +145,85 @@ export function dropUnlabelled(table: Table, labelCols: number[]): { labelled: T
   return { labelled, droppedRows };
 }
 
+/** Which columns readColumns reads, and how. */
+export interface ColumnRequest {
+  /** Feature columns by index, in the order of TabularData.features. */
+  features: number[];
+  /** Label columns by index; none for an unlabelled table. */
+  labels: number[];
+  task: Task;
+  /** Missing feature cells are NaN (or '' in a text column) instead of an error. */
+  allowMissing: boolean;
+  /** The feature columns read as text. */
+  text: ReadonlySet<number>;
+  /** Why a numeric feature column's cells must be numbers, for the message about one that is not. */
+  why: string;
+}
+
 /**
- * The table's `featureCols` as features and `labelCols` (none: an unlabelled table) as labels of `task`:
- * everything of TabularData but the task, its reason and the dropped rows. Missing feature cells are NaN when
- * `allowMissing`; every label cell must be present (see dropUnlabelled).
+ * The table's columns as `request` says: everything of TabularData but the task, its reason and the dropped
+ * rows. Every label cell must be present (see dropUnlabelled).
  */
 export function readColumns(
   table: Table,
-  featureCols: number[],
-  labelCols: number[],
-  task: Task,
-  allowMissing: boolean,
+  request: ColumnRequest,
 ): Omit<TabularData, 'task' | 'reason' | 'droppedRows'> {
+  const { features, labels, allowMissing, text } = request;
+  const fix = '; fill missing cells with --impute mean|median';
   const data: Omit<TabularData, 'task' | 'reason' | 'droppedRows'> = {
-    features: featureCols.map((c) => table.names[c]),
-    labels: labelCols.map((c) => table.names[c]),
+    features: features.map((c) => table.names[c]),
+    labels: labels.map((c) => table.names[c]),
     n: table.rows.length,
-    x: readNumbers(table, featureCols, allowMissing, 'feature'),
+    x: readNumbers(table, features, { kind: 'feature', allowMissing, why: request.why, fix, skip: text }),
     lines: table.lines,
   };
-  if (labelCols.length === 0) return data;
-  if (task === 'classification') data.classLabels = table.rows.map((row) => row[labelCols[0]].trim());
-  else data.targets = readNumbers(table, labelCols, false, 'target');
+  if (features.some((c) => text.has(c))) {
+    data.text = features.map((c) => (text.has(c) ? readTextColumn(table, c, allowMissing, fix) : null));
+  }
+  if (labels.length === 0) return data;
+  if (request.task === 'classification') data.classLabels = table.rows.map((row) => row[labels[0]].trim());
+  else
+    data.targets = readNumbers(table, labels, {
+      kind: 'target',
+      allowMissing: false,
+      why: 'a target must be one',
+      fix: '',
+    });
   return data;
+}
+
+/** How readNumbers reads cells. */
+interface NumberRequest {
+  kind: 'feature' | 'target';
+  /** A missing cell is NaN instead of an error. */
+  allowMissing: boolean;
+  /** Why a cell must be a number, for the message about one that is not. */
+  why: string;
+  /** Ends the message about a missing cell. */
+  fix: string;
+  /** Columns read elsewhere (as text): NaN here. */
+  skip?: ReadonlySet<number>;
 }
 
 /**
  * The cells of `columns` as numbers [rows, columns.length]; a missing cell is NaN when `allowMissing`, else a
  * TypeError, as is a cell that is not a number.
  */
-export function readNumbers(table: Table, columns: number[], allowMissing: boolean, kind: string): Float64Array {
+function readNumbers(table: Table, columns: number[], request: NumberRequest): Float64Array {
   const k = columns.length;
   const out = new Float64Array(table.rows.length * k);
   table.rows.forEach((row, r) => {
     columns.forEach((c, j) => {
       const cell = row[c];
-      const value = parseNumber(cell, table.decimalComma);
-      if (!Number.isNaN(value)) {
+      const value = request.skip?.has(c) ? Number.NaN : parseNumber(cell, table.decimalComma);
+      if (!Number.isNaN(value) || request.skip?.has(c)) {
         out[r * k + j] = value;
         return;
       }
       const where = `CSV line ${table.lines[r]}, ${describeColumn(table, c)}`;
-      if (!isMissing(cell)) throw new TypeError(`${where}: ${showCell(cell)} is not a number (a ${kind} must be one)`);
-      if (!allowMissing) {
-        const fix = kind === 'feature' ? '; fill missing cells with --impute mean|median' : '; every row needs one';
-        throw new TypeError(`${where}: the ${kind} is missing (${showCell(cell)})${fix}`);
+      if (!isMissing(cell)) throw new TypeError(`${where}: ${showCell(cell)} is not a number (${request.why})`);
+      if (!request.allowMissing) {
+        throw new TypeError(`${where}: the ${request.kind} is missing (${showCell(cell)})${request.fix}`);
       }
       out[r * k + j] = Number.NaN;
     });
@@ -188,6 +248,7 @@ export function selectRows(data: TabularData, indices: ArrayLike<number>): Tabul
   const k = data.labels.length;
   const x = new Float64Array(m * d);
   const targets = data.targets ? new Float64Array(m * k) : undefined;
+  const text = data.text?.map((cells) => (cells ? Array.from(indices, (r) => cells[r]) : null));
   const classLabels = data.classLabels ? new Array<string>(m) : undefined;
   const lines = new Array<number>(m);
   for (let i = 0; i < m; i++) {
@@ -197,7 +258,7 @@ export function selectRows(data: TabularData, indices: ArrayLike<number>): Tabul
     if (classLabels) classLabels[i] = data.classLabels![r];
     lines[i] = data.lines[r];
   }
-  return { ...data, n: m, x, targets, classLabels, lines };
+  return { ...data, n: m, x, text, targets, classLabels, lines };
 }
 
 /**

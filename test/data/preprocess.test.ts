@@ -8,7 +8,8 @@ import {
   targetValues,
 } from '../../src/data/preprocess.js';
 import { readTable } from '../../src/data/table.js';
-import { readTabular } from '../../src/data/tabular.js';
+import { readTabular, splitTabular } from '../../src/data/tabular.js';
+import { decodeModel, encodeModel } from '../../src/io/model-file.js';
 
 describe('fitPreprocessing and its use', () => {
   it('standardises features and targets with the training rows, and maps back', () => {
@@ -69,6 +70,101 @@ describe('fitPreprocessing and its use', () => {
     expect([predicted.n, predicted.droppedRows, Array.from(predicted.x)]).toEqual([3, 0, [1, 2, 3, 4, 5, 6]]);
     expect(() => readForModel(p, readTable('a,b\n1,NA\n'))).toThrow(
       /CSV line 2, column 2 \("b"\): the feature is missing \("NA"\)/,
+    );
+  });
+});
+
+describe('one-hot encoding of text columns', () => {
+  // size is numeric, colour text with 3 categories, big text with 2; the label is y.
+  const csv = 'size,colour,big,y\n1,red,yes,a\n3,blue,no,b\n5,red,no,a\n7,green,no,b\n';
+  const train = readTabular(readTable(csv));
+
+  it('makes one indicator per category, sorted by text, in column order, and leaves them unscaled', () => {
+    const p = fitPreprocessing(train);
+    expect(p.features).toEqual(['size', 'colour=blue', 'colour=green', 'colour=red', 'big=no', 'big=yes']);
+    expect(p.oneHot).toEqual([
+      { column: 'colour', start: 1, categories: ['blue', 'green', 'red'] },
+      { column: 'big', start: 4, categories: ['no', 'yes'] },
+    ]);
+    expect(p.mean).toEqual([4, 0, 0, 0, 0, 0]);
+    expect(p.std[0]).toBeCloseTo(Math.sqrt(5), 12);
+    expect(p.std.slice(1)).toEqual([1, 1, 1, 1, 1]);
+    const s = Math.fround(3 / Math.sqrt(5));
+    const q = Math.fround(1 / Math.sqrt(5));
+    expect(Array.from(inputsOf(p, train))).toEqual(
+      [
+        [-s, 0, 0, 1, 0, 1],
+        [-q, 1, 0, 0, 1, 0],
+        [q, 0, 0, 1, 1, 0],
+        [s, 0, 1, 0, 1, 0],
+      ].flat(),
+    );
+  });
+
+  it('encodes a category the training rows never held as all zeros, in files with columns in any order', () => {
+    const p = fitPreprocessing(train);
+    // colour is read as text whatever the file holds: "3" is an unknown category, not a number.
+    const rows = readForModel(p, readTable('big,colour,size\nyes,purple,4\nno,3,4\nno, green ,4\n'), false);
+    expect(rows.features).toEqual(['size', 'colour', 'big']);
+    expect(Array.from(inputsOf(p, rows))).toEqual(
+      [
+        [0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1, 0],
+        [0, 0, 1, 0, 1, 0],
+      ].flat(),
+    );
+    expect(() => readForModel(p, readTable('size,colour,big\n4,red,NA\n'))).toThrow(
+      new TypeError(
+        'CSV line 2, column 3 ("big"): the feature is missing ("NA"); fill missing cells with --impute mean|median',
+      ),
+    );
+    expect(() => readForModel(p, readTable('size,colour,big\nfour,red,no\n'))).toThrow(
+      /line 2, column 1 \("size"\): "four" is not a number \(the model reads this column as numbers\)/,
+    );
+  });
+
+  it('fills a missing text cell with the most frequent category when imputing', () => {
+    const data = readTabular(readTable('colour,n,y\nred,1,a\nblue,NA,b\nblue,3,a\nNA,4,b\nred,5,a\n'), {
+      impute: 'median',
+    });
+    const p = fitPreprocessing(data, { impute: 'median' });
+    // blue and red are both seen twice: the first in order wins.
+    expect(p.fill).toEqual([1, 0, 3.5]);
+    expect(p.impute).toBe('median');
+    const x = inputsOf(p, data);
+    expect(Array.from(x.subarray(9, 12))).toEqual([1, 0, Math.fround((4 - p.mean[2]) / p.std[2])]);
+    // The numeric statistics are those of the filled column.
+    expect(p.mean[2]).toBe((1 + 3.5 + 3 + 4 + 5) / 5);
+  });
+
+  it('survives a model file: the same inputs from the reloaded preprocessing', () => {
+    const p = fitPreprocessing(train);
+    const spec = { sizes: [6, 2], activations: ['identity' as const], loss: 'cross_entropy' as const };
+    const params = [{ weight: new Float32Array(12), bias: new Float32Array(2) }];
+    const again = decodeModel(encodeModel(spec, params, null, p)).preprocessing!;
+    expect(again).toEqual(p);
+    const rows = readTable('size,colour,big\n2,green,yes\n6,teal,no\n');
+    expect(inputsOf(again, readForModel(again, rows))).toEqual(inputsOf(p, readForModel(p, rows)));
+  });
+
+  it('refuses rows whose columns do not match the model, and a text column with no training category', () => {
+    const p = fitPreprocessing(train);
+    const numeric = readTabular(readTable('size,colour,big,y\n1,2,3,a\n'));
+    expect(() => inputsOf(p, numeric)).toThrow(
+      new TypeError('column "colour" is one-hot encoded by the model, but the rows hold it as numbers'),
+    );
+    const plain = fitPreprocessing(readTabular(readTable('size,colour,big,y\n1,2,3,a\n4,5,6,b\n')));
+    expect(() => inputsOf(plain, train)).toThrow(
+      new TypeError('column "colour" holds text, but the model reads it as numbers'),
+    );
+    expect(() => inputsOf(p, readTabular(readTable('size,y\n1,a\n')))).toThrow(
+      /expected rows of the model's 3 feature columns \(size, colour, big\), got 1 \(size\)/,
+    );
+    const sparse = readTabular(readTable('a,colour,y\n1,NA,x\n2,NA,y\n3,red,x\n'), { impute: 'mean' });
+    const { train: rows } = splitTabular(sparse, 1 / 3, 0);
+    const onlyMissing = { ...rows, text: [null, rows.text![1]!.map(() => '')] };
+    expect(() => fitPreprocessing(onlyMissing, { impute: 'mean' })).toThrow(
+      new RangeError('CSV column "colour" holds text, but every one of its training cells is missing'),
     );
   });
 });

@@ -64,12 +64,52 @@ describe('readTabular', () => {
 
   it('names the line, column and cell of text among features', () => {
     expect(() => readTabular(readTable('a,b,y\n1,2,0\n3,x7,1\n'))).toThrow(
-      new TypeError('CSV line 3, column 2 ("b"): "x7" is not a number (a feature must be one)'),
+      new TypeError(
+        'CSV line 3, column 2 ("b"): "x7" is not a number ' +
+          "(at least half of the column's cells are numbers, so every one must be)",
+      ),
     );
     expect(() => readTabular(readTable('a,y\n1,1.5\n2,abc\n'), { task: 'regression' })).toThrow(
       /CSV line 3, column 2 \("y"\): "abc" is not a number \(a target must be one\)/,
     );
     expect(() => readTabular(readTable('a,y\n1,2\n'), { labelColumns: ['y', 'y'] })).toThrow(/given twice/);
+  });
+
+  it('reads a feature column of text as text cells, beside numeric ones', () => {
+    const d = readTabular(readTable('size,colour,big,y\n1,red,yes,0\n2, blue ,no,1\n3,NA,no,0\n4,red,yes,1\n'), {
+      impute: 'mean',
+    });
+    expect(d.features).toEqual(['size', 'colour', 'big']);
+    expect(d.text).toEqual([null, ['red', 'blue', '', 'red'], ['yes', 'no', 'no', 'yes']]);
+    expect(Array.from(d.x)).toEqual([1, NaN, NaN, 2, NaN, NaN, 3, NaN, NaN, 4, NaN, NaN]);
+    // Rows split with their text.
+    const { train, test } = splitTabular(d, 0.5, 1);
+    for (const part of [train, test]) {
+      expect(part.text![1]).toEqual(part.lines.map((l) => d.text![1]![l - 2]));
+      expect(part.text![0]).toBe(null);
+    }
+    expect(readTabular(readTable('a,y\n1,0\n2,1\n')).text).toBeUndefined();
+  });
+
+  it('takes a column as text when fewer than half its present cells are numbers', () => {
+    // 1 number in 3 present cells: text, and "3" is a category like the others.
+    expect(readTabular(readTable('a,y\nS,0\nM,1\n3,0\nNA,1\n'), { impute: 'mean' }).text).toEqual([
+      ['S', 'M', '3', ''],
+    ]);
+    // 2 numbers in 4 cells: a numeric column with a stray word, refused where the word is.
+    expect(() => readTabular(readTable('a,y\n1,0\nM,1\n3,0\nL,1\n'))).toThrow(
+      /^CSV line 3, column 1 \("a"\): "M" is not a number \(at least half of the column's cells are numbers/,
+    );
+    // Decimal commas count as numbers with a semicolon separator.
+    expect(() => readTabular(readTable('a;y\n1,5;0\n2,5;1\nM;0\n'))).toThrow(/line 4, column 1 \("a"\): "M"/);
+  });
+
+  it('names a missing text cell as it names a missing number, unless impute is given', () => {
+    expect(() => readTabular(readTable('a,colour,y\n1,red,0\n2,blue,1\n3,?,0\n'))).toThrow(
+      new TypeError(
+        'CSV line 4, column 2 ("colour"): the feature is missing ("?"); fill missing cells with --impute mean|median',
+      ),
+    );
   });
 
   it('leaves out rows whose label is missing, and counts them', () => {
