@@ -35,7 +35,7 @@ export { Engine, type EngineOptions, type LoadOptions } from './engine.js';
 export type { MatmulChoice } from './gpu/autotune.js';
 export type { MatmulTimings } from './gpu/kernels.js';
 export type { AdapterDescription, MemoryReport } from './gpu/runtime.js';
-export type { Impute, Preprocessing, Task } from './io/preprocessing.js';
+export type { Impute, OneHotColumn, Preprocessing, Task } from './io/preprocessing.js';
 export { decodeSafetensors, encodeSafetensors, type TensorEntry } from './io/safetensors.js';
 export { Mlp } from './model.js';
 export type { GradientCheck, GradientCheckOptions } from './nn/gradcheck.js';

@@ -15,7 +15,7 @@ import { createReporter, type EpochScores, type FinalResult, type Reporter, type
 import type { Part } from './cli/tables.js';
 import { regressionMetrics } from './data/metrics.js';
 import { targetValues } from './data/preprocess.js';
-import { createEngine, type EpochInfo, type Engine, type Loss, type Mlp, oneHot } from './node.js';
+import { createEngine, type EpochInfo, type Engine, type Loss, type Mlp, type OneHotColumn, oneHot } from './node.js';
 
 /** Runs the command line `argv` (without node and the script) and resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -191,6 +191,13 @@ async function saveModel(model: Mlp, path: string, info: (text: string) => void)
   info(`saved ${path} (${(bytes.length / 1024).toFixed(1)} KiB, safetensors)`);
 }
 
+/** `"colour" into 3 indicators (blue, green, red)`, the categories cut short when there are many. */
+function describeOneHot({ column, categories }: OneHotColumn): string {
+  const k = categories.length;
+  const shown = k > 6 ? `${categories.slice(0, 5).join(', ')}, ...` : categories.join(', ');
+  return `${JSON.stringify(column)} into ${k} indicator${k === 1 ? '' : 's'} (${shown})`;
+}
+
 /** Where describeRun writes: `info` for the run's description, `note` for what the user should not miss. */
 interface Describe {
   info: (text: string) => void;
@@ -212,7 +219,11 @@ function describeRun({ info, note }: Describe, data: Prepared, plan: RunPlan, mo
     const labels = p.labels.map((l) => JSON.stringify(l)).join(', ');
     info(`task: ${p.task} of ${labels}, ${data.reason === 'given' ? 'as --task says' : `as ${data.reason}`}`);
     if (p.classes) info(`classes: ${p.classes.join(', ')}`);
-    if (p.fill) info(`missing cells filled with the training rows' ${p.impute}`);
+    if (p.oneHot) info(`text columns one-hot encoded: ${p.oneHot.map(describeOneHot).join(', ')}`);
+    if (p.fill) {
+      const text = p.oneHot ? ' (text columns: the most frequent category)' : '';
+      info(`missing cells filled with the training rows' ${p.impute}${text}`);
+    }
   }
   info(
     `model ${plan.sizes.join('-')} (${plan.activations.join(', ')}), ${plan.loss}, ${n(model.parameterCount)} parameters`,

@@ -209,17 +209,59 @@ describe('webgrad train on real tables, predict and evaluate', () => {
     expect(run.stdout).toMatch(
       /^webgrad: unlabelled\.csv, 24 training \/ 3 validation \/ 7 test samples\n6 rows without a label were left out$/m,
     );
-    const json = await webgrad('train', '--dataset', csv, '--sizes', '4', '--epochs', '1', '--json');
-    expect(json.code, json.stderr).toBe(0);
-    expect(json.stderr).toMatch(/^webgrad: 6 rows without a label were left out$/m);
-    expect(final(json).testSamples).toBe(7);
     const predicted = await webgrad('predict', '--model', out, '--dataset', csv, '--json');
     expect(predicted.code, predicted.stderr).toBe(0);
     expect(predicted.stdout.trim().split('\n')).toHaveLength(40);
+    // With --json, stdout is JSON only: the notice goes to stderr.
     const scored = await webgrad('evaluate', '--model', out, '--dataset', csv, '--json');
     expect(scored.code, scored.stderr).toBe(0);
     expect(scored.stderr).toMatch(/^webgrad: unlabelled\.csv: 6 rows without a label were left out$/m);
     expect(final(scored).testSamples).toBe(34);
+  });
+
+  it('one-hot encodes a text column, saves its categories, and predicts a category it never saw', async () => {
+    // warm for red and orange, cool for blue and green; red is the most frequent colour, and the rows
+    // without a colour (filled with red) are warm too. Two rows have no label.
+    const colours = ['red', 'blue', 'red', 'green', 'orange', 'red', 'blue', 'NA'];
+    const rows = ['size,colour,kind'];
+    for (let i = 0; i < 64; i++) {
+      const colour = colours[i % 8];
+      const kind = i === 9 || i === 30 ? '' : ['blue', 'green'].includes(colour) ? 'cool' : 'warm';
+      rows.push(`${(i * 7) % 10},${colour},${kind}`);
+    }
+    const csv = join(dir, 'colours.csv');
+    writeFileSync(csv, rows.join('\n'));
+    const out = join(dir, 'colours.safetensors');
+    const flags = ['--impute', 'mean', '--sizes', '8', '--lr', '0.05', '--epochs', '40', '--validation-fraction', '0'];
+    const run = await webgrad('train', '--dataset', csv, ...flags, '--test-file', csv, '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^2 rows without a label were left out$/m);
+    expect(run.stdout).toMatch(/^colours\.csv: 2 rows without a label were left out$/m);
+    expect(run.stdout).toMatch(
+      /^text columns one-hot encoded: "colour" into 4 indicators \(blue, green, orange, red\)$/m,
+    );
+    expect(run.stdout).toMatch(/^missing cells filled with the training rows' mean \(text columns: the most frequent/m);
+    expect(run.stdout).toContain('model 5-8-2');
+    expect(run.stdout).toMatch(/^test accuracy 100\.00% \(loss [\d.]+\) on 62 held-out samples/m);
+    const bytes = readFileSync(out);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+    const saved = JSON.parse(header.__metadata__.preprocessing);
+    expect(saved.features).toEqual(['size', 'colour=blue', 'colour=green', 'colour=orange', 'colour=red']);
+    expect(saved.oneHot).toEqual([{ column: 'colour', start: 1, categories: ['blue', 'green', 'orange', 'red'] }]);
+    expect(saved.fill.slice(1)).toEqual([0, 0, 0, 1]);
+    // The columns in another order; purple and teal were never seen, the fourth row has no colour.
+    const fresh = join(dir, 'new-colours.csv');
+    writeFileSync(fresh, 'colour,size\npurple,3\nteal,3\nred,3\nNA,3\nblue,3\ngreen,3\n');
+    const predicted = await webgrad('predict', '--model', out, '--dataset', fresh, '--json');
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const lines = predicted.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.prediction).slice(2)).toEqual(['warm', 'warm', 'cool', 'cool']);
+    // Unknown categories are all zeros, so two of them give the same output; a missing one is the most frequent.
+    expect(lines[1].probabilities).toEqual(lines[0].probabilities);
+    expect(lines[3].probabilities).toEqual(lines[2].probabilities);
   });
 
   it('predicts with a PyTorch state_dict given --activations and --loss', async () => {

@@ -1,5 +1,8 @@
 // engine.load with an architecture (PyTorch state_dicts) and model.preprocessing carried by save and load.
 import { describe, expect, it } from 'vitest';
+import { fitPreprocessing, inputsOf, predictionsOf, readForModel } from '../src/data/preprocess.js';
+import { readTable } from '../src/data/table.js';
+import { readTabular } from '../src/data/tabular.js';
 import type { Preprocessing } from '../src/io/preprocessing.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { useEngine } from './gpu.js';
@@ -55,6 +58,22 @@ describe('engine.load', () => {
     expect(model.preprocessing).toEqual(regression);
     model.preprocessing = null;
     expect((await engine.load(await model.save())).preprocessing).toBe(null);
+    model.dispose();
+    again.dispose();
+  });
+
+  it('predicts the same with a reloaded model whose preprocessing one-hot encodes a column', async () => {
+    const p = fitPreprocessing(readTabular(readTable('size,colour,y\n1,red,a\n2,blue,b\n3,red,a\n4,green,b\n')));
+    const model = engine.mlp({ sizes: [4, 4, 2], activations: ['relu', 'identity'], loss: 'cross_entropy', seed: 3 });
+    model.preprocessing = p;
+    const again = await engine.load(await model.save());
+    expect(again.preprocessing).toEqual(p);
+    const rows = readTable('colour,size\npurple,2\nred,2\n');
+    const q = again.preprocessing!;
+    const x = inputsOf(q, readForModel(q, rows, false));
+    expect(Array.from(x.subarray(1, 4))).toEqual([0, 0, 0]);
+    const before = predictionsOf(p, await model.predict(inputsOf(p, readForModel(p, rows, false))));
+    expect(predictionsOf(q, await again.predict(x))).toEqual(before);
     model.dispose();
     again.dispose();
   });

@@ -17,10 +17,14 @@ saved in it; evaluate scores it on a CSV file that has the label column(s).
 
 Data
   --dataset NAME|FILE    mnist (default), spiral, moons, circles, xor, or a CSV
-                         file: numeric features and label column(s); a comma,
+                         file: feature and label column(s); a comma,
                          semicolon or tab separator and a header line are
-                         detected. Features (and regression targets) are
-                         standardised with the training rows' statistics
+                         detected. Numeric features (and regression targets)
+                         are standardised with the training rows' statistics;
+                         a column where fewer than half the cells are numbers
+                         is text, one-hot encoded (one 0/1 input per category
+                         of the training rows; an unseen category is all 0).
+                         Rows without a label are left out
   --label-column COLS    CSV label column(s): header names or 0-based indices
                          (negative counts from the end; default: the last);
                          several (price,rent) train a multi-output regressor
@@ -29,8 +33,9 @@ Data
                          integers, regression otherwise; the first line says
                          which and why. Class labels may be any text or numbers
   --impute NAME          fill missing CSV cells (empty, NA, NaN, ?) with the
-                         training rows' mean or median; without it a missing
-                         feature is an error that names its line and column
+                         training rows' mean or median (text columns: the most
+                         frequent category); without it a missing feature is
+                         an error that names its line and column
   --samples N            points to generate for the 2-D sets (default 2000 for
                          spiral, 1000 otherwise); training digits for mnist
                          (default: all 7,996); not for CSV files
