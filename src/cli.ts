@@ -12,7 +12,7 @@ import { HELP } from './cli/help.js';
 import { parseCommand, type TrainArgs, UsageError } from './cli/options.js';
 import { planRun, type RunPlan } from './cli/plan.js';
 import { createReporter, type EpochScores, type FinalResult, type Reporter, type ReportMode } from './cli/report.js';
-import type { Part } from './cli/tables.js';
+import { fromFile, type Part } from './cli/tables.js';
 import { regressionMetrics } from './data/metrics.js';
 import { targetValues } from './data/preprocess.js';
 import { createEngine, type EpochInfo, type Engine, type Loss, type Mlp, type OneHotColumn, oneHot } from './node.js';
@@ -69,7 +69,9 @@ async function train(args: TrainArgs): Promise<number> {
   try {
     const { sizes, activations, loss, init } = plan;
     const model = engine.mlp({ sizes, activations, loss, init, seed: args.seed });
-    if (data.preprocessing) model.preprocessing = data.preprocessing;
+    // Checked against the model: a name too long for a model file is the data's fault, reported without a stack.
+    const preprocessing = data.preprocessing;
+    if (preprocessing) fromFile(args.dataset, () => (model.preprocessing = preprocessing));
     // --json keeps stdout for JSON lines; a row left out is still worth a line on stderr.
     const note = args.json ? (text: string) => process.stderr.write(`webgrad: ${text}\n`) : report.info;
     describeRun({ info: report.info, note }, data, plan, model, engine);

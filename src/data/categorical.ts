@@ -1,4 +1,4 @@
-import { type FeatureColumn, featureColumns, type Preprocessing } from '../io/preprocessing.js';
+import { type FeatureColumn, featureColumns, MAX_NAME, type Preprocessing } from '../io/preprocessing.js';
 import { describeColumn, isMissing, parseNumber, showCell, type Table } from './table.js';
 
 /**
@@ -50,7 +50,10 @@ export interface OneHotInputs {
   fill: number[];
 }
 
-/** The one-hot inputs of the text column `name` from its training cells; see OneHotInputs. */
+/**
+ * The one-hot inputs of the text column `name` from its training cells; see OneHotInputs. Throws a RangeError
+ * when no cell is present, or when a category is longer than a model file accepts.
+ */
 export function oneHotInputs(name: string, cells: readonly string[], withFill: boolean): OneHotInputs {
   const counts = new Map<string, number>();
   for (const cell of cells) if (!isMissing(cell)) counts.set(cell, (counts.get(cell) ?? 0) + 1);
@@ -58,6 +61,14 @@ export function oneHotInputs(name: string, cells: readonly string[], withFill: b
   if (categories.length === 0) {
     throw new RangeError(
       `CSV column ${JSON.stringify(name)} holds text, but every one of its training cells is missing`,
+    );
+  }
+  const long = categories.find((c) => c.length > MAX_NAME);
+  if (long !== undefined) {
+    // A model file could not hold it; such a cell is free text, which makes no category.
+    throw new RangeError(
+      `CSV column ${JSON.stringify(name)} holds text, and the category ${showCell(long)} is longer than ` +
+        `${MAX_NAME} characters; a column of free text cannot be one-hot encoded`,
     );
   }
   let mode = categories[0];

@@ -83,8 +83,8 @@ const KEYS = [
   'targetMean',
   'targetStd',
 ] as const;
-/** Longest column or class name accepted. */
-const MAX_NAME = 1000;
+/** Longest column, category or class name accepted. */
+export const MAX_NAME = 1000;
 
 /** What the checks need of the model: its sizes and loss. */
 export interface PreprocessingSpec {

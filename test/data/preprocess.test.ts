@@ -166,5 +166,9 @@ describe('one-hot encoding of text columns', () => {
     expect(() => fitPreprocessing(onlyMissing, { impute: 'mean' })).toThrow(
       new RangeError('CSV column "colour" holds text, but every one of its training cells is missing'),
     );
+    const essay = readTabular(readTable(`a,notes,y\n1,short,x\n2,${'long '.repeat(201)},y\n`));
+    expect(() => fitPreprocessing(essay)).toThrow(
+      /^CSV column "notes" holds text, and the category "long long .*\.\.\." is longer than 1000 characters; a column of free text cannot be one-hot encoded$/,
+    );
   });
 });
