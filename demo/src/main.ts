@@ -13,6 +13,8 @@ import {
 import { decodeModel } from '../../src/io/model-file.js';
 import { createTrainer, type Trainer } from '../../src/worker/trainer.js';
 import { Curves } from './charts.js';
+import { describeDevice } from './device.js';
+import { EpochLog, pct } from './log.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
 import { CPU_FORWARD_BUDGET, forward, forwardCost } from './forward.js';
@@ -62,7 +64,6 @@ const ui = {
   regions: $<HTMLCanvasElement>('regions'),
   gallery: $('gallery'),
   probs: $('probs'),
-  log: $('epoch-log'),
 };
 
 /** The worker that holds the model and trains it (webgrad/worker): nothing of a fit runs on this thread. */
@@ -74,6 +75,7 @@ let dataKey = '';
 /** Bumped by every rebuild, so a slow one (MNIST loading) that was overtaken is dropped. */
 let generation = 0;
 const curves = new Curves($('chart-loss'), $('chart-accuracy'));
+const epochLog = new EpochLog($('epoch-head'), $('epoch-log'));
 const live = { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 };
 let statsDirty = false;
 let view = { busy: false, last: 0, cost: 0, wanted: false };
@@ -446,7 +448,7 @@ const events = {
       const at = session ? session.stepsDone / session.stepsPerEpoch : epochsDone;
       curves.addValidation(at, info.valLoss, info.valAccuracy ?? 0);
     }
-    addLogRow(info, epochsDone, complete);
+    epochLog.add(info, epochsDone, complete);
     if (info.valLoss !== undefined) {
       setStat('stat-val-loss', info.valLoss, info.valLoss.toFixed(4));
       setStat('stat-val-accuracy', info.valAccuracy ?? 0, pct(info.valAccuracy ?? 0));
@@ -504,10 +506,6 @@ ui.dataset.addEventListener('change', () => {
 
 // ---------------------------------------------------------------- drawing
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
 function setStat(id: string, value: number, text: string): void {
   const el = $(id);
   el.textContent = text;
@@ -518,7 +516,7 @@ function resetDisplays(): void {
   // Whatever the last run left unshown is dropped with it.
   statsDirty = false;
   curves.clear(Math.max(1, Math.round(Number(ui.epochs.value)) || 1));
-  ui.log.replaceChildren();
+  epochLog.clear(false);
   Object.assign(live, { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 });
   for (const id of ['stat-epoch', 'stat-step', 'stat-loss', 'stat-accuracy', 'stat-val-loss', 'stat-val-accuracy']) {
     $(id).textContent = '–';
@@ -527,27 +525,6 @@ function resetDisplays(): void {
   $('stat-speed').textContent = '–';
   $('stat-gflops').textContent = '–';
   view = { busy: false, last: 0, cost: 0, wanted: false };
-}
-
-function addLogRow(info: EpochInfo, epochsDone: number, complete: boolean): void {
-  const row = document.createElement('tr');
-  const cells = [
-    complete ? String(epochsDone) : `${epochsDone + 1} (part)`,
-    info.loss.toFixed(4),
-    pct(info.accuracy),
-    info.valLoss === undefined ? '–' : info.valLoss.toFixed(4),
-    info.valAccuracy === undefined ? '–' : pct(info.valAccuracy),
-    Math.round(info.samplesPerSec).toLocaleString('en-US'),
-  ];
-  row.innerHTML = cells.map((c) => `<td>${c}</td>`).join('');
-  Object.assign(row.dataset, {
-    loss: String(info.loss),
-    accuracy: String(info.accuracy),
-    valLoss: String(info.valLoss ?? ''),
-    valAccuracy: String(info.valAccuracy ?? ''),
-    complete: String(complete),
-  });
-  ui.log.prepend(row);
 }
 
 function drawStats(): void {
@@ -799,28 +776,6 @@ function applyModel(m: Architecture, name: DatasetName): void {
 }
 
 // ---------------------------------------------------------------- device
-
-function describeDevice(t: Trainer): void {
-  const a = t.adapter;
-  const { limits: granted, matmul } = t.device;
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'WebGPU adapter';
-  $('adapter-chip').textContent = name;
-  $('adapter-chip').classList.add('ok');
-  $('adapter-name').textContent = [name, a.description].filter(Boolean).join(' · ');
-  const mib = (b: number) => `${(b / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB`;
-  const limits: [string, string][] = [
-    ['Storage binding', mib(granted.maxStorageBufferBindingSize)],
-    ['Buffer size', mib(granted.maxBufferSize)],
-    ['Workgroups per dimension', granted.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
-    ['Invocations per workgroup', String(granted.maxComputeInvocationsPerWorkgroup)],
-    ['Workgroup memory', `${granted.maxComputeWorkgroupStorageSize / 1024} KiB`],
-    ['Matmul kernel', `${matmul.name} (${matmul.rows}×${matmul.cols} tiles)`],
-  ];
-  $('limits').innerHTML =
-    limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('') +
-    '<dt title="Larger batches run as several passes whose gradients are summed">Rows per pass (this model)</dt>' +
-    '<dd id="rows-per-pass">–</dd>';
-}
 
 function noWebGpu(reason: string): void {
   $('no-webgpu').hidden = false;
