@@ -25,8 +25,8 @@ export class EpochLog {
     private readonly body: HTMLElement,
   ) {}
 
-  /** Empties the log, its columns set for classification or regression. */
-  clear(regression: boolean): void {
+  /** Empties the log, its columns set for classification or regression (unchanged when not given). */
+  clear(regression = this.regression): void {
     this.body.replaceChildren();
     if (regression === this.regression && this.head.childElementCount > 0) return;
     this.regression = regression;
