@@ -1,15 +1,6 @@
 // The demo page: pick a dataset and a network, train it on the GPU and watch it learn.
 import '../style.css';
-import {
-  ACTIVATIONS,
-  type Activation,
-  type EpochInfo,
-  type LayerParameters,
-  type Loss,
-  type OptimizerOptions,
-  type ScheduleOptions,
-  type StepInfo,
-} from '../../src/index.js';
+import type { EpochInfo, LayerParameters, Loss, OptimizerOptions, StepInfo } from '../../src/index.js';
 import { decodeModel } from '../../src/io/model-file.js';
 import { createTrainer, type Trainer } from '../../src/worker/trainer.js';
 import { Curves } from './charts.js';
@@ -17,20 +8,14 @@ import { CsvSource, DataError, NoTable, TABLE_DEFAULTS, withPreprocessing } from
 import { TableView } from './csv-view.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { describeDevice } from './device.js';
+import { LayerEditor } from './layers.js';
 import { EpochLog, pct, units } from './log.js';
-import {
-  type Architecture,
-  datasetFor,
-  describeModel,
-  MAX_HIDDEN,
-  MAX_WIDTH,
-  modelFileName,
-  offerDownload,
-} from './model-files.js';
+import { type Architecture, datasetFor, describeModel, modelFileName, offerDownload } from './model-files.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
 import { CPU_FORWARD_BUDGET, forward, forwardCost } from './forward.js';
 import { classOneShare, drawRegions, gridInputs } from './regions.js';
 import { type RunConfig, Session, type SessionState } from './session.js';
+import { optimizerFor, scheduleFor, trainingNote } from './training.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -98,6 +83,7 @@ let dataKey = '';
 let generation = 0;
 const curves = new Curves($('chart-loss'), $('chart-accuracy'));
 const epochLog = new EpochLog($('epoch-head'), $('epoch-log'));
+const layers = new LayerEditor(ui.layers, ui.addLayer, $('param-count'), () => settingsChanged());
 const tableView = new TableView();
 const csv = new CsvSource({
   changed(fresh) {
@@ -126,22 +112,9 @@ let padPixels: Float32Array | null = null;
 
 // ---------------------------------------------------------------- settings
 
-interface Layer {
-  width: number;
-  activation: Activation;
-}
-let hidden: Layer[] = [];
-let outputActivation: Activation = 'identity';
-
 function batchSize(): number {
   return 2 ** Number(ui.batch.value);
 }
-
-/**
- * The layer rows as last written: they are written again only when they change, since new form controls cost
- * the page a style and layout pass (and the browser's form tracking one more) at every Start and Pause.
- */
-let layersHtml = '';
 
 /** The model's input and output widths, or null while they wait for a table's file. */
 function modelEnds(): [number, number] | null {
@@ -151,76 +124,8 @@ function modelEnds(): [number, number] | null {
 }
 
 function renderLayers(): void {
-  const ends = modelEnds();
-  const [inp, out] = ends ?? ['–', '–'];
-  const fused = ui.loss.value !== 'mse';
-  if (fused) outputActivation = 'identity';
-  const options = (selected: Activation, allowed: readonly Activation[]) =>
-    allowed.map((a) => `<option value="${a}"${a === selected ? ' selected' : ''}>${a}</option>`).join('');
-  const rows = hidden.map(
-    (l, i) => `<div class="layer" data-index="${i}">
-      <span class="layer-name">Hidden ${i + 1}</span>
-      <input class="layer-width" type="number" min="1" max="${MAX_WIDTH}" value="${l.width}" aria-label="Width of hidden layer ${i + 1}" data-testid="layer-width-${i}" />
-      <select class="layer-act" aria-label="Activation of hidden layer ${i + 1}" data-testid="layer-act-${i}">${options(
-        l.activation,
-        ACTIVATIONS.filter((a) => a !== 'softmax'),
-      )}</select>
-      <button type="button" class="remove" title="Remove this layer" aria-label="Remove hidden layer ${i + 1}">×</button>
-    </div>`,
-  );
-  const html = `<div class="layer io"><span class="layer-name">Input</span><span class="layer-fixed">${inp}</span></div>
-    ${rows.join('')}
-    <div class="layer io"><span class="layer-name">Output</span><span class="layer-fixed">${out}</span>
-      <select id="output-act" aria-label="Output activation" data-testid="output-act" ${fused ? 'title="This loss applies softmax or sigmoid itself"' : ''}>${options(outputActivation, fused ? ['identity'] : ACTIVATIONS)}</select>
-    </div>`;
-  if (html !== layersHtml) {
-    ui.layers.innerHTML = html;
-    layersHtml = html;
-  }
-  const lock = locked();
-  ui.addLayer.disabled = hidden.length >= MAX_HIDDEN || lock;
-  for (const el of ui.layers.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>(
-    'input, select, button',
-  )) {
-    el.disabled = lock || (fused && el.id === 'output-act');
-  }
-  const sizes = [ends?.[0] ?? 0, ...hidden.map((l) => l.width), ends?.[1] ?? 0];
-  let params = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) params += sizes[l] * sizes[l + 1] + sizes[l + 1];
-  const count = ends
-    ? `${sizes.join(' → ')} · ${params.toLocaleString('en-US')} parameters`
-    : 'The file sets the inputs and outputs.';
-  if ($('param-count').textContent !== count) $('param-count').textContent = count;
+  layers.render(modelEnds(), ui.loss.value, locked());
 }
-
-ui.layers.addEventListener('change', (e) => {
-  const target = e.target as HTMLElement;
-  // Written again even if the layers are unchanged: a width that was refused shows the one kept.
-  layersHtml = '';
-  const row = target.closest<HTMLElement>('.layer');
-  if (target.id === 'output-act') outputActivation = (target as HTMLSelectElement).value as Activation;
-  else if (row?.dataset.index !== undefined) {
-    const layer = hidden[Number(row.dataset.index)];
-    if (target.classList.contains('layer-width')) {
-      const w = Math.round(Number((target as HTMLInputElement).value));
-      layer.width = Number.isFinite(w) ? Math.min(MAX_WIDTH, Math.max(1, w)) : layer.width;
-    } else if (target.classList.contains('layer-act')) {
-      layer.activation = (target as HTMLSelectElement).value as Activation;
-    }
-  }
-  settingsChanged();
-});
-ui.layers.addEventListener('click', (e) => {
-  const target = e.target as HTMLElement;
-  if (!target.classList.contains('remove')) return;
-  hidden.splice(Number(target.closest<HTMLElement>('.layer')!.dataset.index), 1);
-  settingsChanged();
-});
-ui.addLayer.addEventListener('click', () => {
-  const last = hidden[hidden.length - 1];
-  hidden.push({ width: last?.width ?? 32, activation: last?.activation ?? 'relu' });
-  settingsChanged();
-});
 
 function fillRows(name: DatasetName, rows: number): void {
   const choices = name === 'mnist' ? ROWS_MNIST : ROWS_2D;
@@ -235,7 +140,7 @@ function fillRows(name: DatasetName, rows: number): void {
 function applyPreset(name: DatasetName): void {
   const p = PRESETS[name];
   if (name !== 'csv') fillRows(name, p.rows);
-  hidden = p.hidden.map((width) => ({ width, activation: 'relu' }));
+  layers.hidden = p.hidden.map((width) => ({ width, activation: 'relu' }));
   ui.lr.value = String(p.lr);
   ui.batch.value = String(Math.log2(p.batch));
   ui.epochs.value = String(p.epochs);
@@ -281,13 +186,7 @@ function fitLossToTask(regression: boolean): void {
 }
 
 function readConfig(d: DemoData): RunConfig {
-  const lr = Number(ui.lr.value);
-  const learningRate = Number.isFinite(lr) && lr > 0 ? lr : 0.01;
-  const type = ui.optimizer.value as OptimizerOptions['type'];
-  const optimizer: OptimizerOptions =
-    type === 'sgd'
-      ? { type, learningRate, momentum: 0.9 }
-      : { type, learningRate, weightDecay: type === 'adamw' ? 0.01 : 0 };
+  const optimizer = optimizerFor(ui.optimizer.value as OptimizerOptions['type'], Number(ui.lr.value));
   const epochs = Math.max(1, Math.round(Number(ui.epochs.value)) || 1);
   const batch = batchSize();
   const total = Math.ceil(d.train.n / batch) * epochs;
@@ -297,8 +196,8 @@ function readConfig(d: DemoData): RunConfig {
   const loss = ui.loss.value as Loss;
   return {
     data: d,
-    sizes: [d.inputs, ...hidden.map((l) => l.width), d.classes],
-    activations: [...hidden.map((l) => l.activation), loss === 'mse' ? outputActivation : 'identity'],
+    sizes: layers.sizes(d.inputs, d.classes),
+    activations: layers.activations(loss),
     loss,
     optimizer,
     schedule,
@@ -310,38 +209,9 @@ function readConfig(d: DemoData): RunConfig {
   };
 }
 
-function scheduleFor(name: string, totalSteps: number): ScheduleOptions {
-  switch (name) {
-    case 'cosine':
-    case 'linear':
-      return { type: name, minFactor: 0.02 };
-    case 'step':
-      return { type: 'step', stepSize: Math.max(1, Math.ceil(totalSteps / 2)), gamma: 0.1 };
-    case 'exponential':
-      return { type: 'exponential', gamma: 0.01 ** (1 / Math.max(1, totalSteps)) };
-    default:
-      return { type: 'constant' };
-  }
-}
-
-const OPTIMIZER_NOTES: Record<string, string> = {
-  adam: 'Adam',
-  adamw: 'AdamW with weight decay 0.01',
-  sgd: 'SGD with momentum 0.9',
-};
-const SCHEDULE_NOTES: Record<string, string> = {
-  constant: 'a constant learning rate',
-  cosine: 'cosine decay to 2% of it',
-  linear: 'linear decay to 2% of it',
-  step: 'the rate cut tenfold half-way',
-  exponential: 'exponential decay to 1% of it',
-};
-
 function describeTraining(): void {
   const warmup = Math.round(Number(ui.warmup.value)) || 0;
-  $('training-note').textContent =
-    `${OPTIMIZER_NOTES[ui.optimizer.value]}, ${SCHEDULE_NOTES[ui.schedule.value]}` +
-    `${warmup > 0 ? ` after ${warmup} warmup steps` : ''}.`;
+  $('training-note').textContent = trainingNote(ui.optimizer.value, ui.schedule.value, warmup);
 }
 
 function describeBatch(): void {
@@ -852,9 +722,9 @@ function applyModel(m: Architecture, name: DatasetName): void {
     applyPreset(name);
     $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
   }
-  hidden = m.sizes.slice(1, -1).map((width, i) => ({ width, activation: m.activations[i] }));
+  layers.hidden = m.sizes.slice(1, -1).map((width, i) => ({ width, activation: m.activations[i] }));
   ui.loss.value = m.loss;
-  outputActivation = m.activations[m.activations.length - 1];
+  layers.output = m.activations[m.activations.length - 1];
   renderLayers();
   describeBatch();
   describeTraining();
