@@ -1,6 +1,8 @@
 // The demo page in headless Chromium: it loads cleanly, trains a 2-D set and MNIST from its controls (the loss
 // shown falls, the accuracy rises), pauses and resumes, saves the model and loads it back, trains in a Worker
-// with no main-thread task over 50 ms while it trains, and without WebGPU says so. Screenshots go to test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
+// with no main-thread task over 50 ms while it trains, trains on CSV files (regression scored in the target's
+// units with a scatter plot, classes by name, refused files explained in the page), and without WebGPU says so.
+// Screenshots go to test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -590,6 +592,14 @@ describe('the demo page', () => {
     expect(await visible(page, '#stat-accuracy')).toBe(false);
     expect(await page.$eval('#view-table', (el) => (el as HTMLElement).dataset.rows)).toBe('40');
     expect(await text(page, '#table-count')).toBe('40 validation rows');
+
+    // Two label columns: regression on both, the first one plotted.
+    await page.select('#csv-label', '1', '2');
+    await expectReady(page);
+    expect(await text(page, '#csv-task-note')).toMatch(/^regression: 2 label columns\. Square loss on x2, y/);
+    expect(await text(page, '#param-count')).toMatch(/^1 → 64 → 2 ·/);
+    expect(await text(page, '#table-note')).toMatch(/first of 2 targets/);
+    await choose(page, '#csv-label', '2');
 
     await setValue(page, '#lr', '0.01');
     await setValue(page, '#epochs', '12');

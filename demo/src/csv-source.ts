@@ -156,7 +156,7 @@ export class CsvSource {
     const p = run.preprocessing;
     const detail = p.classes
       ? `Classes: ${shortList(p.classes)}`
-      : `square loss on ${shortList(p.labels)}, standardised; scored in its own units`;
+      : `Square loss on ${shortList(p.labels)}, standardised; scored in ${p.labels.length > 1 ? 'their' : 'its'} own units`;
     $('csv-task-note').textContent = `${taskLine(p.task, run.reason)}. ${detail}.`;
   }
 
