@@ -643,13 +643,15 @@ describe('the demo page', () => {
   it('trains on a CSV file of classes: the task and classes named, accuracy as for the other sets', async () => {
     const { page, errors } = await open(browser);
     await expectReady(page);
-    await page.select('#dataset', 'csv');
-    await waitForState(page, 'no-data');
-    await uploadCsv(
-      page,
-      'iris.csv',
-      readFileSync(fileURLToPath(new URL('./fixtures/iris.csv', import.meta.url)), 'utf8'),
-    );
+    // Dropped on the page while the spirals are shown: the page switches to the file.
+    const iris = readFileSync(fileURLToPath(new URL('./fixtures/iris.csv', import.meta.url)), 'utf8');
+    await page.evaluate((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'iris.csv', { type: 'text/csv' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, iris);
+    await page.waitForFunction(() => document.getElementById('csv-info')!.textContent!.startsWith('iris.csv'));
+    expect(await page.$eval('#dataset', (el) => (el as HTMLSelectElement).value)).toBe('csv');
     await expectReady(page);
     expect(await text(page, '#csv-info')).toMatch(/^iris\.csv: 150 rows × 5 columns/);
     expect(await text(page, '#csv-task-note')).toMatch(
