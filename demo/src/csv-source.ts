@@ -239,7 +239,7 @@ function taskLine(task: Task, reason: string): string {
 /** The library's messages name the command line's flags; the page has settings for them. */
 function pageWords(message: string): string {
   return message
-    .replace(/\(train with --impute mean\|median\)|--impute mean\|median/, 'the Missing cells setting (mean or median)')
+    .replace('--impute mean|median', 'the Missing cells setting (mean or median)')
     .replace(/--task (classification|regression)/, 'the Task setting');
 }
 
