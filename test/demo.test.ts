@@ -1,6 +1,8 @@
 // The demo page in headless Chromium: it loads cleanly, trains a 2-D set and MNIST from its controls (the loss
 // shown falls, the accuracy rises), pauses and resumes, saves the model and loads it back, trains in a Worker
-// with no main-thread task over 50 ms while it trains, and without WebGPU says so. Screenshots go to test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
+// with no main-thread task over 50 ms while it trains, trains on CSV files (regression scored in the target's
+// units with a scatter plot, classes by name, refused files explained in the page), and without WebGPU says so.
+// Screenshots go to test/artifacts/. No Chromium or no WebGPU adapter is a failure, not a skip.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +228,43 @@ async function watchedRun(page: Page, since = 0) {
   );
   return { long, redraws, log, done: w.done };
 }
+
+/** Feeds a CSV file to the page's CSV input, as picking it in the file dialog would. */
+async function uploadCsv(page: Page, name: string, text: string): Promise<void> {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  const input = (await page.$('#csv-file')) as ElementHandle<HTMLInputElement>;
+  await input.uploadFile(path);
+  // Read asynchronously: the page has taken the file once it names it (read) or its status does (refused).
+  await page.waitForFunction(
+    (n) =>
+      [document.getElementById('csv-info'), document.getElementById('status')].some(
+        (el) => el!.textContent!.startsWith(n) || el!.textContent!.includes(`Error: ${n}`),
+      ),
+    {},
+    name,
+  );
+}
+
+/** Rows of y = 3·x1 − 2·x2 + 10 plus Gaussian noise (σ 0.5, against σ_y ≈ 2.1), from a seeded generator. */
+function noisyLinear(rows: number): string {
+  let state = 12345;
+  const uniform = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state + 0.5) / 2 ** 32;
+  };
+  const lines = ['x1,x2,y'];
+  for (let i = 0; i < rows; i++) {
+    const [x1, x2] = [2 * uniform() - 1, 2 * uniform() - 1];
+    const noise = 0.5 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    lines.push(`${x1.toFixed(3)},${x2.toFixed(3)},${(3 * x1 - 2 * x2 + 10 + noise).toFixed(3)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
+const visible = (page: Page, selector: string) =>
+  page.$eval(selector, (el) => !(el as HTMLElement).hidden && (el as HTMLElement).offsetHeight > 0);
 
 describe('the demo page', () => {
   it('trains on a 2-D set from its controls, pauses, resumes, saves the model and loads it back', async () => {
@@ -507,6 +546,145 @@ describe('the demo page', () => {
 
     expect(spiral.long).toEqual([]);
     expect(mnist.long).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains on a CSV file of its own: regression scored in its units, a scatter plot, errors in the page', async () => {
+    const { page, errors } = await open(browser);
+    await expectReady(page);
+    await page.select('#dataset', 'csv');
+    await waitForState(page, 'no-data');
+    expect(await status(page)).toMatch(/Pick a CSV file/);
+    expect(await page.$eval('#start', (el) => (el as HTMLButtonElement).disabled)).toBe(true);
+    expect(await visible(page, '#view-2d')).toBe(false);
+
+    // A malformed file: the library's message, with its line, in the page; nothing thrown, nothing logged.
+    await uploadCsv(page, 'ragged.csv', 'a,b,c\n1,2,3\n4,5\n');
+    await waitForState(page, 'failed');
+    expect(await status(page)).toMatch(/^Error: ragged\.csv: CSV line 3: expected 3 cells \(as on line 1\), found 2/);
+    expect(await visible(page, '#csv-error')).toBe(true);
+    expect(await text(page, '#csv-error')).toMatch(/CSV line 3/);
+
+    // A missing cell names its row and column until the page is told to fill it.
+    const csv = noisyLinear(200);
+    const gaps = csv.replace(/\n([^,\n]+),/, '\n,');
+    await uploadCsv(page, 'gaps.csv', gaps);
+    await waitForState(page, 'failed');
+    expect(await status(page)).toMatch(/gaps\.csv: CSV line 2, column 1 \("x1"\): the feature is missing/);
+    expect(await status(page)).toMatch(/Missing cells setting/);
+    await choose(page, '#csv-impute', 'mean');
+    expect(await text(page, '#csv-error')).toBe('');
+    await page.select('#csv-impute', '');
+    await waitForState(page, 'failed');
+
+    // 200 rows of y = 3·x1 − 2·x2 + 10 + noise: regression, detected and said why.
+    await uploadCsv(page, 'linear.csv', csv);
+    await expectReady(page);
+    expect(await text(page, '#csv-info')).toMatch(/^linear\.csv: 200 rows × 3 columns, comma-separated, with a header/);
+    expect(await text(page, '#csv-task-note')).toMatch(/^regression: the label column holds numbers with a fraction/);
+    expect(await page.$eval('#csv-label', (el) => (el as HTMLSelectElement).value)).toBe('2');
+    expect(await page.$eval('#loss', (el) => (el as HTMLSelectElement).value)).toBe('mse');
+    expect(await text(page, '#param-count')).toMatch(/^2 → 64 → 1 ·/);
+    // Epochs for about 1,500 steps at 32 rows a step, as the command line gives the file: 160 rows, 5 steps each.
+    expect(await page.$eval('#epochs', (el) => (el as HTMLInputElement).value)).toBe('300');
+    expect(await visible(page, '#stat-val-r2')).toBe(true);
+    expect(await visible(page, '#stat-accuracy')).toBe(false);
+    expect(await page.$eval('#view-table', (el) => (el as HTMLElement).dataset.rows)).toBe('40');
+    expect(await text(page, '#table-count')).toBe('40 validation rows');
+
+    // Two label columns: regression on both, the first one plotted.
+    await page.select('#csv-label', '1', '2');
+    await expectReady(page);
+    expect(await text(page, '#csv-task-note')).toMatch(/^regression: 2 label columns\. Square loss on x2, y/);
+    expect(await text(page, '#param-count')).toMatch(/^1 → 64 → 2 ·/);
+    expect(await text(page, '#table-note')).toMatch(/first of 2 targets/);
+    await choose(page, '#csv-label', '2');
+
+    await setValue(page, '#lr', '0.01');
+    await setValue(page, '#epochs', '12');
+    await page.click('#start');
+    await waitForState(page, 'done', 90_000);
+    // Each epoch's scores come once its validation rows are predicted.
+    await page.waitForFunction(() => document.querySelectorAll('#epoch-log tr[data-val-r2]').length === 12);
+    const log = await page.$$eval('#epoch-log tr', (rows) =>
+      rows.reverse().map((r) => ({ rmse: Number(r.dataset.valRmse), r2: Number(r.dataset.valR2) })),
+    );
+    const scores = await page.evaluate(() => ({
+      rmse: Number(document.getElementById('stat-val-rmse')!.dataset.value),
+      r2: Number(document.getElementById('stat-val-r2')!.dataset.value),
+    }));
+    console.log(`linear.csv: validation RMSE ${scores.rmse.toFixed(3)}, R² ${scores.r2.toFixed(3)}`, log.at(-1));
+    expect(scores.r2).toBeGreaterThan(0.5);
+    expect(scores.r2).toBeLessThanOrEqual(1);
+    // In y's units: the noise's 0.5 is the floor, y's own spread (about 2.1) what a constant guess scores.
+    expect(scores.rmse).toBeGreaterThan(0.3);
+    expect(scores.rmse).toBeLessThan(1.5);
+    expect(await text(page, '#stat-val-r2')).toBe(scores.r2.toFixed(3));
+    // The scatter plot: a canvas drawn with the 40 validation rows.
+    expect(await page.$eval('#scatter', (el) => (el as HTMLElement).dataset.points)).toBe('40');
+    expect(await page.$eval('#scatter canvas', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
+    expect(await chartInk(page, 'scatter')).toBeGreaterThan(500);
+    expect(await text(page, '#table-title')).toBe('Predicted against true y');
+    await page.screenshot({ path: `${artifacts}demo-csv-regression.png`, fullPage: true });
+
+    // The model file carries the preprocessing, as `webgrad train --out` writes it; the page does not load it.
+    const saved = await download(page);
+    expect(saved.name).toBe('webgrad-linear-2-64-1.safetensors');
+    const file = decodeModel(saved.bytes);
+    expect(file.preprocessing).toMatchObject({ task: 'regression', features: ['x1', 'x2'], labels: ['y'] });
+    await upload(page, saved.name, saved.bytes);
+    await page.waitForFunction(() => /trained on a table/.test(document.getElementById('model-note')!.textContent!));
+    expect(await state(page)).toBe('done');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains on a CSV file of classes: the task and classes named, accuracy as for the other sets', async () => {
+    const { page, errors } = await open(browser);
+    await expectReady(page);
+    // Dropped on the page while the spirals are shown: the page switches to the file.
+    const iris = readFileSync(fileURLToPath(new URL('./fixtures/iris.csv', import.meta.url)), 'utf8');
+    await page.evaluate((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'iris.csv', { type: 'text/csv' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, iris);
+    await page.waitForFunction(() => document.getElementById('csv-info')!.textContent!.startsWith('iris.csv'));
+    expect(await page.$eval('#dataset', (el) => (el as HTMLSelectElement).value)).toBe('csv');
+    await expectReady(page);
+    expect(await text(page, '#csv-info')).toMatch(/^iris\.csv: 150 rows × 5 columns/);
+    expect(await text(page, '#csv-task-note')).toMatch(
+      /^classification: the label column holds text \("setosa"\): 3 classes\. Classes: setosa, versicolor, virginica\./,
+    );
+    expect(await text(page, '#param-count')).toMatch(/^4 → 64 → 3 ·/);
+    expect(await visible(page, '#stat-val-accuracy')).toBe(true);
+    expect(await visible(page, '#stat-val-r2')).toBe(false);
+    expect(await page.$$eval('#class-table tbody td:first-child', (tds) => tds.map((td) => td.textContent))).toEqual([
+      'setosa',
+      'versicolor',
+      'virginica',
+    ]);
+
+    await setValue(page, '#lr', '0.01');
+    await setValue(page, '#epochs', '15');
+    await page.click('#start');
+    await waitForState(page, 'done', 90_000);
+    const log = await epochLog(page);
+    expect(log).toHaveLength(15);
+    expect(log[14].loss).toBeLessThan(log[0].loss);
+    expect(log[14].valAccuracy).toBeGreaterThan(0.8);
+    // The classes' table scores the trained model's validation rows as fit did.
+    await page.waitForFunction(
+      (a) => Math.abs(Number(document.getElementById('class-table')!.dataset.accuracy) - a) < 1e-6,
+      { timeout: 10_000 },
+      log[14].valAccuracy,
+    );
+    expect(await legend(page, 'chart-accuracy')).toEqual([
+      expect.stringMatching(/^\d+\.\d%$/),
+      `${(log[14].valAccuracy * 100).toFixed(1)}%`,
+    ]);
+    await page.screenshot({ path: `${artifacts}demo-csv-iris.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

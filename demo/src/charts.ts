@@ -8,7 +8,15 @@ const MAX_POINTS = 3000;
 const SMOOTHING = 0.8;
 
 const TRAIN_COLOR = '#6366f1';
-const VAL_COLOR = '#f97316';
+export const VAL_COLOR = '#f97316';
+
+/** The axes' look, shared by every chart on the page. */
+export const AXIS: uPlot.Axis = {
+  stroke: '#64748b',
+  grid: { stroke: '#e2e8f0', width: 1 },
+  ticks: { stroke: '#e2e8f0', width: 1 },
+  font: '12px system-ui, sans-serif',
+};
 
 interface Series {
   x: number[];
@@ -166,12 +174,7 @@ function chart(
   format: (v: number | null) => string,
   tick: (v: number) => string,
 ): uPlot {
-  const axis: uPlot.Axis = {
-    stroke: '#64748b',
-    grid: { stroke: '#e2e8f0', width: 1 },
-    ticks: { stroke: '#e2e8f0', width: 1 },
-    font: '12px system-ui, sans-serif',
-  };
+  const axis = AXIS;
   return new uPlot(
     {
       ...size(el),

@@ -1,7 +1,8 @@
 import { circles, type Dataset, moons, twoSpirals, xor } from '../../src/index.js';
+import type { TableRun } from './csv-source.js';
 
-/** The datasets the page offers. */
-export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'mnist';
+/** The datasets the page offers: generated ones, MNIST, and a CSV file of the user's (csv-source.ts). */
+export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'mnist' | 'csv';
 
 /** Training and validation data for one run, with what the views need to draw it. */
 export interface DemoData {
@@ -9,7 +10,10 @@ export interface DemoData {
   train: Dataset;
   val: Dataset;
   inputs: number;
+  /** Outputs of the model: classes, or a table's regression targets. */
   classes: number;
+  /** A CSV file's run: its preprocessing and what scoring its validation rows needs. */
+  table?: TableRun;
   /** 2-D sets: half the side of the square the decision regions cover, centred on the origin. */
   extent?: number;
 }
@@ -25,7 +29,12 @@ const VAL_ROWS_MNIST = 1000;
  * another seed); MNIST has 7,996 training digits, so larger sizes repeat them, which lets batches grow far past
  * what one dispatch holds.
  */
-export async function makeData(name: DatasetName, rows: number, noise: number, seed: number): Promise<DemoData> {
+export async function makeData(
+  name: Exclude<DatasetName, 'csv'>,
+  rows: number,
+  noise: number,
+  seed: number,
+): Promise<DemoData> {
   if (name === 'mnist') {
     // 21 MB of digits: fetched only when MNIST is picked.
     const { loadMnist } = await import('../../src/data/mnist.js');

@@ -1,23 +1,21 @@
 // The demo page: pick a dataset and a network, train it on the GPU and watch it learn.
 import '../style.css';
-import {
-  ACTIVATIONS,
-  type Activation,
-  type EpochInfo,
-  type LayerParameters,
-  type Loss,
-  type OptimizerOptions,
-  type ScheduleOptions,
-  type StepInfo,
-} from '../../src/index.js';
+import type { EpochInfo, LayerParameters, Loss, OptimizerOptions, StepInfo } from '../../src/index.js';
 import { decodeModel } from '../../src/io/model-file.js';
 import { createTrainer, type Trainer } from '../../src/worker/trainer.js';
 import { Curves } from './charts.js';
+import { CsvSource, DataError, NoTable, TABLE_DEFAULTS, withPreprocessing } from './csv-source.js';
+import { TableView } from './csv-view.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
+import { describeDevice } from './device.js';
+import { LayerEditor } from './layers.js';
+import { EpochLog, pct, units } from './log.js';
+import { type Architecture, datasetFor, describeModel, modelFileName, offerDownload } from './model-files.js';
 import { buildGallery, DrawPad, GALLERY, labelGallery, showProbabilities } from './digits.js';
 import { CPU_FORWARD_BUDGET, forward, forwardCost } from './forward.js';
 import { classOneShare, drawRegions, gridInputs } from './regions.js';
 import { type RunConfig, Session, type SessionState } from './session.js';
+import { optimizerFor, scheduleFor, trainingNote } from './training.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -28,12 +26,23 @@ const PRESETS: Record<DatasetName, { rows: number; hidden: number[]; lr: number;
   circles: { rows: 1000, hidden: [32, 32], lr: 0.01, batch: 32, epochs: 10 },
   xor: { rows: 1000, hidden: [32, 32], lr: 0.01, batch: 32, epochs: 10 },
   mnist: { rows: 7996, hidden: [128], lr: 0.001, batch: 64, epochs: 5 },
+  // The epochs follow the file (see tableEpochs); the rows are the file's.
+  csv: {
+    rows: 0,
+    hidden: TABLE_DEFAULTS.hidden,
+    lr: TABLE_DEFAULTS.learningRate,
+    batch: TABLE_DEFAULTS.batch,
+    epochs: 20,
+  },
 };
-const NOISE: Record<Exclude<DatasetName, 'mnist'>, number> = { spiral: 0.03, moons: 0.1, circles: 0.05, xor: 0 };
+const NOISE: Record<Exclude<DatasetName, 'mnist' | 'csv'>, number> = {
+  spiral: 0.03,
+  moons: 0.1,
+  circles: 0.05,
+  xor: 0,
+};
 const ROWS_2D = [250, 500, 1000, 2000, 8000, 32_768, 131_072];
 const ROWS_MNIST = [500, 2000, 7996, 32_768, 65_536];
-const MAX_HIDDEN = 6;
-const MAX_WIDTH = 4096;
 /** Optimizer steps below which a run whose epochs are only a few steps long is told it may not get far. */
 const FEW_STEPS = 500;
 
@@ -62,7 +71,6 @@ const ui = {
   regions: $<HTMLCanvasElement>('regions'),
   gallery: $('gallery'),
   probs: $('probs'),
-  log: $('epoch-log'),
 };
 
 /** The worker that holds the model and trains it (webgrad/worker): nothing of a fit runs on this thread. */
@@ -74,6 +82,26 @@ let dataKey = '';
 /** Bumped by every rebuild, so a slow one (MNIST loading) that was overtaken is dropped. */
 let generation = 0;
 const curves = new Curves($('chart-loss'), $('chart-accuracy'));
+const epochLog = new EpochLog($('epoch-head'), $('epoch-log'));
+const layers = new LayerEditor(ui.layers, ui.addLayer, $('param-count'), () => settingsChanged());
+const tableView = new TableView();
+const csv = new CsvSource({
+  changed(fresh) {
+    if (fresh && ui.dataset.value !== 'csv') {
+      ui.dataset.value = 'csv';
+      applyPreset('csv');
+    } else if (fresh) tableEpochs();
+    settingsChanged();
+  },
+  dropped(file) {
+    if (!trainer || locked()) {
+      note(`${file.name} was not read: ${trainer ? 'pause and reset the run first' : 'nothing trains here'}.`, true);
+      return;
+    }
+    if (/\.safetensors$/i.test(file.name)) void loadModel(file);
+    else void csv.read(file);
+  },
+});
 const live = { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 };
 let statsDirty = false;
 let view = { busy: false, last: 0, cost: 0, wanted: false };
@@ -84,92 +112,20 @@ let padPixels: Float32Array | null = null;
 
 // ---------------------------------------------------------------- settings
 
-interface Layer {
-  width: number;
-  activation: Activation;
-}
-let hidden: Layer[] = [];
-let outputActivation: Activation = 'identity';
-
 function batchSize(): number {
   return 2 ** Number(ui.batch.value);
 }
 
-/**
- * The layer rows as last written: they are written again only when they change, since new form controls cost
- * the page a style and layout pass (and the browser's form tracking one more) at every Start and Pause.
- */
-let layersHtml = '';
-
-function renderLayers(): void {
-  const out = data?.classes ?? (ui.dataset.value === 'mnist' ? 10 : 2);
-  const inp = ui.dataset.value === 'mnist' ? 784 : 2;
-  const fused = ui.loss.value !== 'mse';
-  if (fused) outputActivation = 'identity';
-  const options = (selected: Activation, allowed: readonly Activation[]) =>
-    allowed.map((a) => `<option value="${a}"${a === selected ? ' selected' : ''}>${a}</option>`).join('');
-  const rows = hidden.map(
-    (l, i) => `<div class="layer" data-index="${i}">
-      <span class="layer-name">Hidden ${i + 1}</span>
-      <input class="layer-width" type="number" min="1" max="${MAX_WIDTH}" value="${l.width}" aria-label="Width of hidden layer ${i + 1}" data-testid="layer-width-${i}" />
-      <select class="layer-act" aria-label="Activation of hidden layer ${i + 1}" data-testid="layer-act-${i}">${options(
-        l.activation,
-        ACTIVATIONS.filter((a) => a !== 'softmax'),
-      )}</select>
-      <button type="button" class="remove" title="Remove this layer" aria-label="Remove hidden layer ${i + 1}">×</button>
-    </div>`,
-  );
-  const html = `<div class="layer io"><span class="layer-name">Input</span><span class="layer-fixed">${inp}</span></div>
-    ${rows.join('')}
-    <div class="layer io"><span class="layer-name">Output</span><span class="layer-fixed">${out}</span>
-      <select id="output-act" aria-label="Output activation" data-testid="output-act" ${fused ? 'title="This loss applies softmax or sigmoid itself"' : ''}>${options(outputActivation, fused ? ['identity'] : ACTIVATIONS)}</select>
-    </div>`;
-  if (html !== layersHtml) {
-    ui.layers.innerHTML = html;
-    layersHtml = html;
-  }
-  const lock = locked();
-  ui.addLayer.disabled = hidden.length >= MAX_HIDDEN || lock;
-  for (const el of ui.layers.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>(
-    'input, select, button',
-  )) {
-    el.disabled = lock || (fused && el.id === 'output-act');
-  }
-  const sizes = [inp, ...hidden.map((l) => l.width), out];
-  let params = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) params += sizes[l] * sizes[l + 1] + sizes[l + 1];
-  const count = `${sizes.join(' → ')} · ${params.toLocaleString('en-US')} parameters`;
-  if ($('param-count').textContent !== count) $('param-count').textContent = count;
+/** The model's input and output widths, or null while they wait for a table's file. */
+function modelEnds(): [number, number] | null {
+  const name = ui.dataset.value;
+  if (name === 'csv') return data?.name === 'csv' ? [data.inputs, data.classes] : null;
+  return name === 'mnist' ? [784, 10] : [2, 2];
 }
 
-ui.layers.addEventListener('change', (e) => {
-  const target = e.target as HTMLElement;
-  // Written again even if the layers are unchanged: a width that was refused shows the one kept.
-  layersHtml = '';
-  const row = target.closest<HTMLElement>('.layer');
-  if (target.id === 'output-act') outputActivation = (target as HTMLSelectElement).value as Activation;
-  else if (row?.dataset.index !== undefined) {
-    const layer = hidden[Number(row.dataset.index)];
-    if (target.classList.contains('layer-width')) {
-      const w = Math.round(Number((target as HTMLInputElement).value));
-      layer.width = Number.isFinite(w) ? Math.min(MAX_WIDTH, Math.max(1, w)) : layer.width;
-    } else if (target.classList.contains('layer-act')) {
-      layer.activation = (target as HTMLSelectElement).value as Activation;
-    }
-  }
-  settingsChanged();
-});
-ui.layers.addEventListener('click', (e) => {
-  const target = e.target as HTMLElement;
-  if (!target.classList.contains('remove')) return;
-  hidden.splice(Number(target.closest<HTMLElement>('.layer')!.dataset.index), 1);
-  settingsChanged();
-});
-ui.addLayer.addEventListener('click', () => {
-  const last = hidden[hidden.length - 1];
-  hidden.push({ width: last?.width ?? 32, activation: last?.activation ?? 'relu' });
-  settingsChanged();
-});
+function renderLayers(): void {
+  layers.render(modelEnds(), ui.loss.value, locked());
+}
 
 function fillRows(name: DatasetName, rows: number): void {
   const choices = name === 'mnist' ? ROWS_MNIST : ROWS_2D;
@@ -183,26 +139,54 @@ function fillRows(name: DatasetName, rows: number): void {
 
 function applyPreset(name: DatasetName): void {
   const p = PRESETS[name];
-  fillRows(name, p.rows);
-  hidden = p.hidden.map((width) => ({ width, activation: 'relu' }));
+  if (name !== 'csv') fillRows(name, p.rows);
+  layers.hidden = p.hidden.map((width) => ({ width, activation: 'relu' }));
   ui.lr.value = String(p.lr);
   ui.batch.value = String(Math.log2(p.batch));
   ui.epochs.value = String(p.epochs);
-  if (name !== 'mnist') ui.noise.value = String(NOISE[name]);
-  $('noise-field').hidden = name === 'mnist';
-  $('view-2d').hidden = name === 'mnist';
+  if (name !== 'mnist' && name !== 'csv') ui.noise.value = String(NOISE[name]);
+  if (name === 'csv') tablePreset();
+  $('noise-field').hidden = name === 'mnist' || name === 'csv';
+  ui.rows.closest<HTMLElement>('.field')!.hidden = name === 'csv';
+  $('csv-fields').hidden = name !== 'csv';
+  $('view-2d').hidden = name === 'mnist' || name === 'csv';
   $('view-mnist').hidden = name !== 'mnist';
   $('view-pad').hidden = name !== 'mnist';
 }
 
+/** The rest of `webgrad train`'s defaults for CSV files: Adam, cosine, no warmup, epochs for ~1,500 steps. */
+function tablePreset(): void {
+  ui.optimizer.value = 'adam';
+  ui.schedule.value = 'cosine';
+  ui.warmup.value = '0';
+  ui.loss.value = 'cross_entropy';
+  tableEpochs();
+}
+
+/** Epochs enough for about 1,500 steps (20 to 500), as `webgrad train` gives a CSV file. */
+function tableEpochs(): void {
+  const rows = csv.trainingRows();
+  if (rows === 0) return;
+  const perEpoch = Math.ceil(rows / batchSize());
+  const { steps, minEpochs, maxEpochs } = TABLE_DEFAULTS;
+  ui.epochs.value = String(Math.min(maxEpochs, Math.max(minEpochs, Math.ceil(steps / perEpoch))));
+}
+
+/** Regression trains with square loss only; the loss chosen before comes back for classification. */
+let lossAside: string | null = null;
+function fitLossToTask(regression: boolean): void {
+  for (const option of ui.loss.options) option.disabled = regression && option.value !== 'mse';
+  if (regression && ui.loss.value !== 'mse') {
+    lossAside = ui.loss.value;
+    ui.loss.value = 'mse';
+  } else if (!regression && lossAside) {
+    ui.loss.value = lossAside;
+    lossAside = null;
+  }
+}
+
 function readConfig(d: DemoData): RunConfig {
-  const lr = Number(ui.lr.value);
-  const learningRate = Number.isFinite(lr) && lr > 0 ? lr : 0.01;
-  const type = ui.optimizer.value as OptimizerOptions['type'];
-  const optimizer: OptimizerOptions =
-    type === 'sgd'
-      ? { type, learningRate, momentum: 0.9 }
-      : { type, learningRate, weightDecay: type === 'adamw' ? 0.01 : 0 };
+  const optimizer = optimizerFor(ui.optimizer.value as OptimizerOptions['type'], Number(ui.lr.value));
   const epochs = Math.max(1, Math.round(Number(ui.epochs.value)) || 1);
   const batch = batchSize();
   const total = Math.ceil(d.train.n / batch) * epochs;
@@ -212,8 +196,8 @@ function readConfig(d: DemoData): RunConfig {
   const loss = ui.loss.value as Loss;
   return {
     data: d,
-    sizes: [d.inputs, ...hidden.map((l) => l.width), d.classes],
-    activations: [...hidden.map((l) => l.activation), loss === 'mse' ? outputActivation : 'identity'],
+    sizes: layers.sizes(d.inputs, d.classes),
+    activations: layers.activations(loss),
     loss,
     optimizer,
     schedule,
@@ -221,47 +205,25 @@ function readConfig(d: DemoData): RunConfig {
     microBatchSize: Number(ui.passRows.value) || undefined,
     epochs,
     seed: Math.max(0, Math.round(Number(ui.seed.value)) || 0),
+    init: d.table ? 'torch' : undefined,
   };
 }
 
-function scheduleFor(name: string, totalSteps: number): ScheduleOptions {
-  switch (name) {
-    case 'cosine':
-    case 'linear':
-      return { type: name, minFactor: 0.02 };
-    case 'step':
-      return { type: 'step', stepSize: Math.max(1, Math.ceil(totalSteps / 2)), gamma: 0.1 };
-    case 'exponential':
-      return { type: 'exponential', gamma: 0.01 ** (1 / Math.max(1, totalSteps)) };
-    default:
-      return { type: 'constant' };
-  }
-}
-
-const OPTIMIZER_NOTES: Record<string, string> = {
-  adam: 'Adam',
-  adamw: 'AdamW with weight decay 0.01',
-  sgd: 'SGD with momentum 0.9',
-};
-const SCHEDULE_NOTES: Record<string, string> = {
-  constant: 'a constant learning rate',
-  cosine: 'cosine decay to 2% of it',
-  linear: 'linear decay to 2% of it',
-  step: 'the rate cut tenfold half-way',
-  exponential: 'exponential decay to 1% of it',
-};
-
 function describeTraining(): void {
   const warmup = Math.round(Number(ui.warmup.value)) || 0;
-  $('training-note').textContent =
-    `${OPTIMIZER_NOTES[ui.optimizer.value]}, ${SCHEDULE_NOTES[ui.schedule.value]}` +
-    `${warmup > 0 ? ` after ${warmup} warmup steps` : ''}.`;
+  $('training-note').textContent = trainingNote(ui.optimizer.value, ui.schedule.value, warmup);
 }
 
 function describeBatch(): void {
   const b = batchSize();
   $('batch-value').textContent = b.toLocaleString('en-US');
-  const rows = Number(ui.rows.value);
+  const rows = ui.dataset.value === 'csv' ? csv.trainingRows() : Number(ui.rows.value);
+  if (rows === 0) {
+    // A table's rows are known once its file is read.
+    $('batch-note').textContent = '';
+    $('steps-hint').hidden = true;
+    return;
+  }
   const model = session?.model;
   const perStep = Math.min(b, rows);
   const passes = model ? Math.ceil(perStep / model.maxRows) : 1;
@@ -337,6 +299,7 @@ function settings(): (HTMLInputElement | HTMLSelectElement)[] {
     ui.passRows,
     ui.epochs,
     ui.seed,
+    ...csv.controls(),
   ];
 }
 
@@ -384,18 +347,24 @@ async function build(mine: number, loaded?: Loaded): Promise<void> {
   updateButtons();
   await old?.dispose();
   resetDisplays();
-  const key = name === 'mnist' ? `mnist:${rows}` : `${name}:${rows}:${noise}:${seed}`;
+  const key = name === 'csv' ? csv.key(seed) : name === 'mnist' ? `mnist:${rows}` : `${name}:${rows}:${noise}:${seed}`;
   setStatus(name === 'mnist' && data?.name !== 'mnist' ? 'Loading MNIST digits…' : 'Preparing…', 'loading');
   let d: DemoData;
   try {
-    d = data && key === dataKey ? data : await makeData(name, rows, noise, seed);
+    if (data && key === dataKey) d = data;
+    else d = name === 'csv' ? csv.makeData(seed) : await makeData(name, rows, noise, seed);
   } catch (error) {
+    if (mine !== generation) return;
+    data = null;
+    dataKey = '';
+    showKind(null);
     fail(error as Error);
     return;
   }
   if (mine !== generation) return;
   data = d;
   dataKey = key;
+  showKind(d);
   grid = d.extent ? gridInputs(d.extent) : null;
   galleryInputs = d.name === 'mnist' ? rowsAsFloat(d.val, 0, Math.min(GALLERY, d.val.n)) : null;
   // The data at once; the regions follow as soon as the model's predictions are in.
@@ -414,15 +383,43 @@ async function build(mine: number, loaded?: Loaded): Promise<void> {
   describeBatch();
   updateButtons();
   $('rows-per-pass').textContent = session.model.maxRows.toLocaleString('en-US');
-  setStatus(`Ready: ${d.train.n.toLocaleString('en-US')} training rows. Press Start.`, 'ready');
+  const rowsText = `${d.train.n.toLocaleString('en-US')} training rows${d.table ? `, ${d.val.n.toLocaleString('en-US')} for validation` : ''}`;
+  setStatus(`Ready: ${rowsText}. Press Start.`, 'ready');
   requestView();
   if (loaded) scoreLoaded(session, loaded.file);
 }
 
 function fail(error: Error): void {
-  console.error(error);
-  setStatus(`Error: ${error.message}`, 'failed');
+  if (error instanceof NoTable) setStatus(error.message, 'no-data');
+  else {
+    // A file the library refuses is the file's fault, said in the page; anything else is the page's, logged too.
+    if (!(error instanceof DataError)) console.error(error);
+    setStatus(`Error: ${error.message}`, 'failed');
+  }
   updateButtons();
+}
+
+/**
+ * Sets the page up for the kind of data a run has: a table's task, loss and view; for regression, RMSE and R²
+ * in place of accuracy. `d` null: no data (a file that could not be used).
+ */
+function showKind(d: DemoData | null): void {
+  const regression = d?.table?.preprocessing.task === 'regression';
+  if (d?.table) csv.describe(d.table);
+  fitLossToTask(regression);
+  epochLog.clear(regression);
+  tableView.reset(d);
+  for (const el of document.querySelectorAll<HTMLElement>('[data-regression]')) el.hidden = !regression;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-classification]')) el.hidden = regression;
+}
+
+/** Shows a table's validation scores from the model's outputs for its validation rows (and in an epoch's row). */
+function showScores(out: Float32Array, row?: HTMLTableRowElement): void {
+  const m = tableView.show(out);
+  if (!m) return;
+  setStat('stat-val-rmse', m.rmse, units(m.rmse));
+  setStat('stat-val-r2', m.r2, m.r2.toFixed(3));
+  if (row) epochLog.score(row, m);
 }
 
 const events = {
@@ -446,12 +443,19 @@ const events = {
       const at = session ? session.stepsDone / session.stepsPerEpoch : epochsDone;
       curves.addValidation(at, info.valLoss, info.valAccuracy ?? 0);
     }
-    addLogRow(info, epochsDone, complete);
+    const row = epochLog.add(info, epochsDone, complete);
     if (info.valLoss !== undefined) {
       setStat('stat-val-loss', info.valLoss, info.valLoss.toFixed(4));
       setStat('stat-val-accuracy', info.valAccuracy ?? 0, pct(info.valAccuracy ?? 0));
     }
-    requestView();
+    const s = session;
+    if (s && data?.table) {
+      // Predicted in the worker between the fit's next steps: the scores of the model a step or so later.
+      s.predict(data.val.x as Float32Array)
+        .then((out) => s === session && showScores(out, row))
+        // A session replaced meanwhile refuses to predict; anything else is worth seeing.
+        .catch((error) => s === session && console.error(error));
+    } else requestView();
   },
   state(state: SessionState, error?: Error) {
     const s = session;
@@ -504,10 +508,6 @@ ui.dataset.addEventListener('change', () => {
 
 // ---------------------------------------------------------------- drawing
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
 function setStat(id: string, value: number, text: string): void {
   const el = $(id);
   el.textContent = text;
@@ -518,36 +518,16 @@ function resetDisplays(): void {
   // Whatever the last run left unshown is dropped with it.
   statsDirty = false;
   curves.clear(Math.max(1, Math.round(Number(ui.epochs.value)) || 1));
-  ui.log.replaceChildren();
+  epochLog.clear();
   Object.assign(live, { loss: Number.NaN, accuracy: Number.NaN, ema: [0, 0], emaSteps: 0, step: 0, x: 0, speed: 0 });
-  for (const id of ['stat-epoch', 'stat-step', 'stat-loss', 'stat-accuracy', 'stat-val-loss', 'stat-val-accuracy']) {
+  const ids = ['stat-epoch', 'stat-step', 'stat-loss', 'stat-accuracy', 'stat-val-loss', 'stat-val-accuracy'];
+  for (const id of [...ids, 'stat-val-rmse', 'stat-val-r2']) {
     $(id).textContent = '–';
     delete $(id).dataset.value;
   }
   $('stat-speed').textContent = '–';
   $('stat-gflops').textContent = '–';
   view = { busy: false, last: 0, cost: 0, wanted: false };
-}
-
-function addLogRow(info: EpochInfo, epochsDone: number, complete: boolean): void {
-  const row = document.createElement('tr');
-  const cells = [
-    complete ? String(epochsDone) : `${epochsDone + 1} (part)`,
-    info.loss.toFixed(4),
-    pct(info.accuracy),
-    info.valLoss === undefined ? '–' : info.valLoss.toFixed(4),
-    info.valAccuracy === undefined ? '–' : pct(info.valAccuracy),
-    Math.round(info.samplesPerSec).toLocaleString('en-US'),
-  ];
-  row.innerHTML = cells.map((c) => `<td>${c}</td>`).join('');
-  Object.assign(row.dataset, {
-    loss: String(info.loss),
-    accuracy: String(info.accuracy),
-    valLoss: String(info.valLoss ?? ''),
-    valAccuracy: String(info.valAccuracy ?? ''),
-    complete: String(complete),
-  });
-  ui.log.prepend(row);
 }
 
 function drawStats(): void {
@@ -579,7 +559,8 @@ async function drawView(now: number): Promise<void> {
   const d = data;
   if (!s || !d || view.busy) return;
   const training = s.state === 'training';
-  const due = training && now - view.last > Math.max(400, 4 * view.cost);
+  // A table's scores come with each epoch (events.epoch), not on a timer.
+  const due = training && !d.table && now - view.last > Math.max(400, 4 * view.cost);
   if (!view.wanted && !due) return;
   view.busy = true;
   view.wanted = false;
@@ -596,6 +577,9 @@ async function drawView(now: number): Promise<void> {
       const out = await predict(s, grid);
       if (s !== session) return;
       drawRegions(ui.regions, classOneShare(out, s.config.loss), d.train, d.extent);
+    } else if (d.table) {
+      const out = await predict(s, d.val.x as Float32Array);
+      if (s === session) showScores(out);
     }
   } catch (error) {
     // A session replaced mid-draw is expected; anything else is worth seeing.
@@ -664,11 +648,6 @@ function note(text: string, error = false): void {
   ui.modelNote.classList.toggle('error', error);
 }
 
-function describeModel(m: { sizes: readonly number[]; activations: readonly string[]; loss: string }): string {
-  const acts = [...new Set(m.activations.slice(0, -1))].join(', ') || 'no hidden layers';
-  return `${m.sizes.join(' → ')}, ${acts}, ${m.loss}`;
-}
-
 /** Measures a loaded model on the validation set and shows the result. */
 function scoreLoaded(s: Session, file: string): void {
   setStatus(`Loaded ${file}; measuring it on the validation set…`, 'ready');
@@ -689,16 +668,14 @@ ui.download.addEventListener('click', async () => {
   const s = session;
   if (!s || s.state === 'training') return;
   try {
-    const bytes = await s.save();
-    const name = `webgrad-${s.config.data.name}-${s.config.sizes.join('-')}.safetensors`;
-    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = name;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    // A table's model carries its preprocessing, as the command line's model files do.
+    const table = s.config.data.table;
+    const bytes = table ? withPreprocessing(await s.save(), table.preprocessing) : await s.save();
+    const name = modelFileName(s.config.data, s.config.sizes);
+    offerDownload(bytes, name);
     const trained = s.stepsDone > 0 ? `after ${s.stepsDone.toLocaleString('en-US')} steps` : 'as it is now';
-    note(`Saved ${name} (${(bytes.length / 1024).toFixed(1)} KiB), the model ${trained}.`);
+    const extra = table ? ', with its preprocessing (for webgrad predict)' : '';
+    note(`Saved ${name} (${(bytes.length / 1024).toFixed(1)} KiB), the model ${trained}${extra}.`);
   } catch (error) {
     note(`Could not save the model: ${(error as Error).message}`, true);
   }
@@ -727,7 +704,7 @@ async function loadModel(file: File): Promise<void> {
     return;
   }
   try {
-    const name = datasetFor(model, file.name);
+    const name = datasetFor(model, file.name, ui.dataset.value as DatasetName);
     if (locked()) throw new Error('a run was started meanwhile; pause and reset it first');
     applyModel(model, name);
     clearTimeout(rebuildTimer);
@@ -738,51 +715,6 @@ async function loadModel(file: File): Promise<void> {
   }
 }
 
-/** What a model file says a model is. */
-interface Architecture {
-  sizes: readonly number[];
-  activations: readonly Activation[];
-  loss: Loss;
-}
-
-const TWO_D: DatasetName[] = ['spiral', 'moons', 'circles', 'xor'];
-
-/**
- * The dataset a model fits, by its input and output widths: 784 → 10 is MNIST; 2 → 2 a 2-D set, the one the
- * file is named after (as the page names its downloads), else the one shown, else the spirals. Throws, saying
- * why, for a model the page cannot train.
- */
-function datasetFor(m: Architecture, file: string): DatasetName {
-  const inputs = m.sizes[0];
-  const outputs = m.sizes[m.sizes.length - 1];
-  let name: DatasetName;
-  if (inputs === 784 && outputs === 10) name = 'mnist';
-  else if (inputs === 2 && outputs === 2) {
-    const current = ui.dataset.value as DatasetName;
-    name = TWO_D.find((n) => file.toLowerCase().includes(n)) ?? (current === 'mnist' ? 'spiral' : current);
-  } else {
-    throw new Error(
-      `it maps ${inputs} inputs to ${outputs} outputs, and the datasets here need 2 → 2 (the 2-D sets) or ` +
-        '784 → 10 (MNIST digits)',
-    );
-  }
-  const widths = m.sizes.slice(1, -1);
-  if (widths.length > MAX_HIDDEN) {
-    throw new Error(`it has ${widths.length} hidden layers, and the page builds at most ${MAX_HIDDEN}`);
-  }
-  if (widths.some((w) => w > MAX_WIDTH)) throw new Error(`the page builds hidden layers of at most ${MAX_WIDTH}`);
-  if (m.activations.slice(0, -1).includes('softmax')) {
-    throw new Error('a hidden layer applies softmax, which the page does not offer for hidden layers');
-  }
-  const out = m.activations[m.activations.length - 1];
-  if (m.loss !== 'mse' && out !== 'identity') {
-    throw new Error(
-      `its output layer applies ${out} before ${m.loss}, which the page trains with no output activation`,
-    );
-  }
-  return name;
-}
-
 /** Puts a loaded model's architecture into the settings (and the dataset it fits, with its preset). */
 function applyModel(m: Architecture, name: DatasetName): void {
   if (ui.dataset.value !== name) {
@@ -790,37 +722,15 @@ function applyModel(m: Architecture, name: DatasetName): void {
     applyPreset(name);
     $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
   }
-  hidden = m.sizes.slice(1, -1).map((width, i) => ({ width, activation: m.activations[i] }));
+  layers.hidden = m.sizes.slice(1, -1).map((width, i) => ({ width, activation: m.activations[i] }));
   ui.loss.value = m.loss;
-  outputActivation = m.activations[m.activations.length - 1];
+  layers.output = m.activations[m.activations.length - 1];
   renderLayers();
   describeBatch();
   describeTraining();
 }
 
 // ---------------------------------------------------------------- device
-
-function describeDevice(t: Trainer): void {
-  const a = t.adapter;
-  const { limits: granted, matmul } = t.device;
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'WebGPU adapter';
-  $('adapter-chip').textContent = name;
-  $('adapter-chip').classList.add('ok');
-  $('adapter-name').textContent = [name, a.description].filter(Boolean).join(' · ');
-  const mib = (b: number) => `${(b / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB`;
-  const limits: [string, string][] = [
-    ['Storage binding', mib(granted.maxStorageBufferBindingSize)],
-    ['Buffer size', mib(granted.maxBufferSize)],
-    ['Workgroups per dimension', granted.maxComputeWorkgroupsPerDimension.toLocaleString('en-US')],
-    ['Invocations per workgroup', String(granted.maxComputeInvocationsPerWorkgroup)],
-    ['Workgroup memory', `${granted.maxComputeWorkgroupStorageSize / 1024} KiB`],
-    ['Matmul kernel', `${matmul.name} (${matmul.rows}×${matmul.cols} tiles)`],
-  ];
-  $('limits').innerHTML =
-    limits.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('') +
-    '<dt title="Larger batches run as several passes whose gradients are summed">Rows per pass (this model)</dt>' +
-    '<dd id="rows-per-pass">–</dd>';
-}
 
 function noWebGpu(reason: string): void {
   $('no-webgpu').hidden = false;

@@ -1,6 +1,7 @@
 import type {
   Activation,
   EpochInfo,
+  Init,
   LayerParameters,
   Loss,
   OptimizerOptions,
@@ -25,6 +26,8 @@ export interface RunConfig {
   microBatchSize?: number;
   epochs: number;
   seed: number;
+  /** The initialisation (the library's default when undefined; tables use 'torch', as the command line does). */
+  init?: Init;
   /** Parameters to start from (a loaded model's) instead of the seeded initialisation. */
   initial?: LayerParameters[];
 }
@@ -80,12 +83,13 @@ export class Session {
 
   /** Builds the model in the worker (from `config.initial` where given) and sends it the data it lacks. */
   static async create(trainer: Trainer, config: RunConfig, events: SessionEvents): Promise<Session> {
-    const { data, sizes, activations, loss, seed, batchSize, microBatchSize } = config;
+    const { data, sizes, activations, loss, seed, init, batchSize, microBatchSize } = config;
     await trainer.setModel({
       sizes,
       activations,
       loss,
       seed,
+      init,
       batchSize: Math.min(batchSize, data.train.n),
       microBatchSize,
     });
@@ -215,10 +219,10 @@ let sent: { trainer: Trainer; data: DemoData; oneHot: boolean; handles: Promise<
 
 /**
  * The worker's handles on a run's data. The arrays are copied before they go (the page keeps drawing them);
- * losses other than cross_entropy train on one-hot targets.
+ * class indices train on one-hot targets with losses other than cross_entropy (regression targets as they are).
  */
 function upload(trainer: Trainer, data: DemoData, loss: Loss): Promise<Handles> {
-  const hot = loss !== 'cross_entropy';
+  const hot = loss !== 'cross_entropy' && data.train.y instanceof Uint32Array;
   if (sent && sent.trainer === trainer && sent.data === data && sent.oneHot === hot) return sent.handles;
   const old = sent;
   const targets = (ds: DemoData['train']): TrainingData => ({
