@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Case, listCases, type PageOptions, resolveOptions } from './cases.js';
 import { GpuTimer, type Result } from './common.js';
 import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul.js';
+import { measureOverhead, type OverheadCase } from './overhead.js';
 import { benchPeak } from './peak.js';
 import { benchTrainTf, benchTrainWebgrad } from './train.js';
 import { defaultVariant } from './webgrad.js';
@@ -116,8 +117,13 @@ export async function run(options: Partial<PageOptions> = {}) {
   return { adapter, results };
 }
 
+/** Where a small training step's wall time goes (bench/overhead.ts compares this page with Node). */
+async function overhead(c: OverheadCase) {
+  return measureOverhead((await getGpu()).device, c);
+}
+
 // tf is exposed for experiments from the console or puppeteer (e.g. tf.profile, tf.env flags).
-const api = { resolveOptions, listCases, adapterReport, runCase, run, tf };
+const api = { resolveOptions, listCases, adapterReport, runCase, run, overhead, tf };
 declare global {
   interface Window {
     __bench: typeof api;
