@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forwardConsole, launchBrowser, startViteServer } from '../scripts/browser.js';
+import { fmt, mib, printTable, printTraining } from './report.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const PARTS = ['peak', 'matmul', 'train'];
@@ -95,30 +96,6 @@ function parseArgs(argv) {
   return { page, cli };
 }
 
-/** @param {number | null | undefined} x */
-function fmt(x) {
-  if (x == null || !Number.isFinite(x)) return '-';
-  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
-}
-
-/** @param {number} bytes */
-const mib = (bytes) => `${fmt(bytes / 2 ** 20)} MiB`;
-
-/**
- * Prints rows as aligned columns: the first column left-aligned, the others right-aligned.
- * @param {string} title
- * @param {string[]} header
- * @param {string[][]} rows
- */
-function printTable(title, header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (/** @type {string[]} */ cells) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const r of rows) console.log(line(r));
-}
-
 /**
  * @typedef {{ name: string, library: string, size?: number, batch?: number, form?: string, gflops?: number | null,
  *   gbps?: number | null, samplesPerSec?: number | null, msMedian: number | null, timing?: string, note?: string,
@@ -180,36 +157,7 @@ function printReport(adapter, results) {
     );
   }
 
-  const tr = results.filter((r) => r.name.startsWith('train-'));
-  if (tr.length) {
-    const libs = [...new Set(tr.map((r) => r.library))];
-    const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
-    const batches = [...new Set(tr.map((r) => r.batch))];
-    const find = (/** @type {number | undefined} */ b, /** @type {string} */ lib) =>
-      tr.find((x) => x.batch === b && x.library === lib);
-    const ratio = (/** @type {number | undefined} */ b, /** @type {string} */ peer) => {
-      const [w, p] = [find(b, ours)?.samplesPerSec, find(b, peer)?.samplesPerSec];
-      return w && p ? `${(w / p).toFixed(1)}x` : '-';
-    };
-    printTable(
-      `Training step, MLP 784-256-256-10, SGD: samples/s (ms per step). webgrad uses '${adapter.webgradMatmul}' here`,
-      ['batch', ...libs, 'webgrad/tfjs-webgpu', 'webgrad/tfjs-wasm'],
-      batches.map((b) => [
-        String(b),
-        ...libs.map((lib) => {
-          const r = find(b, lib);
-          if (r?.error) return 'ERROR';
-          return r?.samplesPerSec ? `${fmt(r.samplesPerSec)} (${fmt(r.msMedian)})` : '-';
-        }),
-        ratio(b, 'tfjs-webgpu'),
-        ratio(b, 'tfjs-wasm'),
-      ]),
-    );
-    const wasm = tr.find((r) => r.library === 'tfjs-wasm' && r.note);
-    if (wasm) console.log(`tfjs-wasm: ${wasm.note}`);
-    const note = tr.find((r) => r.library === ours && r.note);
-    if (note) console.log(`webgrad: ${note.note}`);
-  }
+  printTraining(adapter, results);
   const failed = results.filter((r) => r.error);
   for (const r of failed) console.log(`FAILED ${r.name} ${r.library} ${r.size ?? r.batch ?? ''}: ${r.error}`);
 }

@@ -32,6 +32,8 @@ export interface Result {
   note?: string;
   /** webgrad only: CPU milliseconds to record and submit one training step (4-layer MLP). */
   recordMs?: number;
+  /** Set by the runner (bench/run.js, bench/node.ts) when the case threw. */
+  error?: string;
 }
 
 export interface BenchOptions {

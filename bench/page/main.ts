@@ -3,10 +3,12 @@
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BenchOptions, GpuTimer, MATMUL_FORMS, type MatmulForm, type Result } from './common.js';
-import { benchMatmulTf, benchMatmulWebgrad, WEBGRAD_VARIANTS, type WebgradVariant } from './matmul.js';
-import { benchPeak, PEAK_CASES, type PeakCase } from './peak.js';
-import { benchTrainTf, benchTrainWebgrad, TRAIN_PEERS, type TrainLibrary } from './train.js';
+import { type Case, listCases, type PageOptions, resolveOptions } from './cases.js';
+import { GpuTimer, type Result } from './common.js';
+import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul.js';
+import { measureOverhead, type OverheadCase } from './overhead.js';
+import { benchPeak } from './peak.js';
+import { benchTrainTf, benchTrainWebgrad } from './train.js';
 import { defaultVariant } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
@@ -14,57 +16,6 @@ setWasmPaths('/tfjs-wasm/');
 // As many threads as allowed: tfjs caps them at half the logical cores (at most 8). Threads need the cross-origin isolation
 // that bench/vite.config.js sets up, otherwise tfjs falls back to the single-threaded binary.
 setThreadsCount(navigator.hardwareConcurrency || 1);
-
-export type Part = 'peak' | 'matmul' | 'train';
-export const PARTS: readonly Part[] = ['peak', 'matmul', 'train'];
-
-export interface PageOptions extends BenchOptions {
-  only: Part[];
-  /** Matmul sizes (square: m = n = k). */
-  sizes: number[];
-  /** Training batch sizes. */
-  batches: number[];
-  /** webgrad's matmul kernels to train with (bench/run.js passes 'regular' and the adapter's default). */
-  trainVariants: WebgradVariant[];
-}
-
-export type Case =
-  | { part: 'peak'; which: PeakCase }
-  | { part: 'matmul'; library: 'tfjs-webgpu' | `webgrad-${WebgradVariant}`; form: MatmulForm; size: number }
-  | { part: 'train'; library: TrainLibrary; batch: number };
-
-export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
-  const smoke = o.smoke ?? false;
-  return {
-    smoke,
-    reps: o.reps ?? (smoke ? 1 : 5),
-    warmup: o.warmup ?? 1,
-    targetMs: o.targetMs ?? (smoke ? 0 : 50),
-    maxIters: o.maxIters ?? 100,
-    only: o.only ?? [...PARTS],
-    sizes: o.sizes ?? (smoke ? [32, 33] : [256, 512, 1024, 300, 777]),
-    batches: o.batches ?? (smoke ? [16] : [64, 1024, 8192]),
-    trainVariants: o.trainVariants ?? [...WEBGRAD_VARIANTS],
-  };
-}
-
-export function listCases(o: PageOptions): Case[] {
-  const cases: Case[] = [];
-  if (o.only.includes('peak')) for (const which of PEAK_CASES) cases.push({ part: 'peak', which });
-  if (o.only.includes('matmul')) {
-    for (const size of o.sizes) {
-      for (const form of MATMUL_FORMS) {
-        cases.push({ part: 'matmul', library: 'tfjs-webgpu', form, size });
-        for (const v of WEBGRAD_VARIANTS) cases.push({ part: 'matmul', library: `webgrad-${v}`, form, size });
-      }
-    }
-  }
-  if (o.only.includes('train')) {
-    const libraries: TrainLibrary[] = [...TRAIN_PEERS, ...o.trainVariants.map((v) => `webgrad-${v}` as const)];
-    for (const batch of o.batches) for (const library of libraries) cases.push({ part: 'train', library, batch });
-  }
-  return cases;
-}
 
 let gpu: Promise<{ adapter: GPUAdapter; device: GPUDevice; timer: GpuTimer }> | undefined;
 const gpuErrors: string[] = [];
@@ -166,8 +117,13 @@ export async function run(options: Partial<PageOptions> = {}) {
   return { adapter, results };
 }
 
+/** Where a small training step's wall time goes (bench/overhead.ts compares this page with Node). */
+async function overhead(c: OverheadCase) {
+  return measureOverhead((await getGpu()).device, c);
+}
+
 // tf is exposed for experiments from the console or puppeteer (e.g. tf.profile, tf.env flags).
-const api = { resolveOptions, listCases, adapterReport, runCase, run, tf };
+const api = { resolveOptions, listCases, adapterReport, runCase, run, overhead, tf };
 declare global {
   interface Window {
     __bench: typeof api;

@@ -1,4 +1,5 @@
 // The adapter's own limits: peak FMA throughput and copy bandwidth, from raw WGSL kernels.
+import type { PeakCase } from './cases.js';
 import { type BenchOptions, type GpuTimer, median, type Result, round4, timeOp } from './common.js';
 import copySource from './copy.wgsl?raw';
 import fmaTemplate from './fma.wgsl?raw';
@@ -19,9 +20,6 @@ function fmaSource(): string {
   const sum = chains.map((i) => `a${i}`).join(' + ');
   return fmaTemplate.replace('/*DECLS*/', decls).replace('/*BODY*/', body).replace('/*SUM*/', sum);
 }
-
-export type PeakCase = 'fma' | 'copy-shader' | 'copy-buffer';
-export const PEAK_CASES: readonly PeakCase[] = ['fma', 'copy-shader', 'copy-buffer'];
 
 export async function benchPeak(device: GPUDevice, timer: GpuTimer, which: PeakCase, opts: BenchOptions) {
   return which === 'fma' ? benchFma(device, timer, opts) : benchCopy(device, timer, which, opts);

@@ -20,7 +20,7 @@ export interface WebgradCase {
 const engines = new Map<GPUDevice, Map<MatmulChoice, Promise<Engine>>>();
 
 /** One engine per page device and matmul choice (never destroyed: the device belongs to the page). */
-function engineFor(device: GPUDevice, matmul: MatmulChoice = 'auto'): Promise<Engine> {
+export function engineFor(device: GPUDevice, matmul: MatmulChoice = 'auto'): Promise<Engine> {
   let byChoice = engines.get(device);
   if (!byChoice) engines.set(device, (byChoice = new Map()));
   let engine = byChoice.get(matmul);
@@ -94,8 +94,12 @@ export async function benchWebgradMatmul(
   };
 }
 
-/** A model with `batch` rows of random data uploaded, and a function that records + submits one SGD step. */
-async function trainingCase(engine: Engine, sizes: number[], batch: number) {
+/**
+ * A model with `batch` rows of random data uploaded, and one SGD step of it: record() encodes it (`descriptor`:
+ * the compute pass's, e.g. timestamp writes; `end`: commands after the pass), submit() uploads its per-step
+ * values and submits it, step() does both.
+ */
+export async function trainingCase(engine: Engine, sizes: number[], batch: number) {
   const model: Mlp = engine.mlp({
     sizes,
     activations: [...sizes.slice(2).map(() => 'relu' as const), 'identity'],
@@ -108,17 +112,19 @@ async function trainingCase(engine: Engine, sizes: number[], batch: number) {
   const net = model.network;
   const ds = await net.datasets.get({ x, y }, 'bench');
   const optimizer = net.optimizerFor({ type: 'sgd', learningRate: 0.01 });
-  const step = (submit = true) => {
+  const record = (descriptor?: GPUComputePassDescriptor, end?: (encoder: GPUCommandEncoder) => void) => {
     const encoder = engine.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    const pass = encoder.beginComputePass(descriptor);
     const slots = net.recordStep(pass, ds, { start: 0, rows: batch, lr: 0.01, lossSlot: 1 }, 0, optimizer.dispatches);
     pass.end();
-    const commands = encoder.finish();
-    if (!submit) return;
-    net.flushSteps(slots);
-    engine.device.queue.submit([commands]);
+    end?.(encoder);
+    return { commands: encoder.finish(), slots };
   };
-  return { model, step };
+  const submit = (recorded: { commands: GPUCommandBuffer; slots: number }) => {
+    net.flushSteps(recorded.slots);
+    engine.device.queue.submit([recorded.commands]);
+  };
+  return { model, record, submit, step: () => submit(record()) };
 }
 
 /**
@@ -141,11 +147,11 @@ export async function benchWebgradTraining(
  */
 export async function measureRecording(device: GPUDevice, variant: MatmulChoice = 'auto'): Promise<number> {
   const engine = await engineFor(device, variant);
-  const { model, step } = await trainingCase(engine, [784, 256, 256, 256, 10], 64);
+  const { model, record } = await trainingCase(engine, [784, 256, 256, 256, 10], 64);
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    step(false);
+    record();
     times.push(performance.now() - t0);
   }
   model.dispose();
