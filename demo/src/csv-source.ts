@@ -16,18 +16,9 @@ import {
   targetsOf,
 } from '../../src/index.js';
 import { decodeModel, encodeModel } from '../../src/io/model-file.js';
-import type { DemoData } from './data.js';
+import type { DemoData, TableRun } from './data.js';
 
 /** What a run on a table needs beyond its datasets: the file, its preprocessing, the validation targets. */
-export interface TableRun {
-  file: string;
-  preprocessing: Preprocessing;
-  /** Why the task was chosen, in the library's words. */
-  reason: string;
-  /** Regression: the validation rows' targets in their own units, [n, labels] row-major. */
-  valTargets?: Float64Array;
-}
-
 /**
  * Share of the rows held out for validation. The command line holds out 20% for its final test and a tenth of
  * the rest for validation; the page has no final test, so its validation rows are the 20%.

@@ -1,5 +1,14 @@
-import { circles, type Dataset, moons, twoSpirals, xor } from '../../src/index.js';
-import type { TableRun } from './csv-source.js';
+import { circles, type Dataset, moons, type Preprocessing, twoSpirals, xor } from '../../src/index.js';
+
+/** A table from a CSV file: what the page needs to score and describe a run on it. */
+export interface TableRun {
+  file: string;
+  preprocessing: Preprocessing;
+  /** Why the task was chosen, in the library's words. */
+  reason: string;
+  /** Regression: the validation rows' targets in their own units, [n, labels] row-major. */
+  valTargets?: Float64Array;
+}
 
 /** The datasets the page offers: generated ones, MNIST, and a CSV file of the user's (csv-source.ts). */
 export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'mnist' | 'csv';
