@@ -19,7 +19,7 @@ import { printTraining as printTrainingJs } from './report.js';
 const printTraining: (adapter: { webgradMatmul?: string }, rows: Result[]) => void = printTrainingJs;
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const VARIANTS: readonly WebgradVariant[] = ['regular', 'wide', 'tiled'];
+const VARIANTS: readonly WebgradVariant[] = ['regular', 'wide', 'subgroup', 'tiled'];
 
 const USAGE = `usage: npm run bench:node -- [options]
   --smoke              batch 16, 1 repetition (a quick check that everything runs)

@@ -22,7 +22,7 @@ const USAGE = `usage: node bench/run.js [options]
   --target-ms=MS       repeat the operation within a repetition until it lasts about MS (default 50, smoke 0)
   --sizes=LIST         square matmul sizes (default 256,512,1024,300,777)
   --batches=LIST       training batch sizes (default 64,1024,8192)
-  --train-variants=L   webgrad matmul kernels to train with, from regular,wide,tiled
+  --train-variants=L   webgrad matmul kernels to train with, from regular,wide,subgroup,tiled
                        (default: regular and the one webgrad picks on the adapter)
   --out=FILE           JSON output (default bench/results/latest.json)
   --verbose            forward the page console and vite logs`;
@@ -74,7 +74,7 @@ function parseArgs(argv) {
         break;
       case '--train-variants': {
         const variants = value.split(',').filter(Boolean);
-        const known = ['regular', 'wide', 'tiled'];
+        const known = ['regular', 'wide', 'subgroup', 'tiled'];
         if (!variants.length || variants.some((v) => !known.includes(v))) {
           throw new Error(`--train-variants: expected some of ${known.join(',')}, got '${value}'`);
         }

@@ -12,7 +12,7 @@
 // block. That pays where a load costs far more than arithmetic and registers spill cheaply to a cache: on
 // CPU implementations of WebGPU such as SwiftShader, where every storage load is an emulated per-lane
 // gather. On GPUs 256 live accumulators exceed the register file, so src/gpu/autotune.ts gives it to CPU adapters
-// only.
+// only. The entry point is in matmul_wide_main.wgsl; matmul_wide_subgroup.wgsl is another, sharing A's loads.
 
 // Sixteen consecutive values along a row: of C (an accumulator row), or of B (a row of the TN form).
 struct Row {
@@ -310,22 +310,17 @@ fn store_row(m: u32, col4: u32, r: Row, bias: Row) {
   store(m, col4 + 3u, r.q3, bias.q3);
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  // As in matmul.wgsl: neighbours step along the columns, or along the rows when N spans at most three blocks.
-  let along_rows = dims.N <= 48u && dims.M > dims.N;
-  let i = select(li / 8u, li % 8u, along_rows);
-  let j = select(li % 8u, li / 8u, along_rows);
-  let m0 = (wid.y * 8u + i) * 16u;
-  let col4 = (wid.x * 8u + j) * 4u;
-  if (m0 >= dims.M || 4u * col4 >= dims.N) {
-    return;
-  }
+// The block's product, each invocation loading all it needs.
+fn product(m0: u32, col4: u32) {
   switch FORM {
     case 1u: { nn(m0, col4); }
     case 2u: { tn(m0, col4); }
     default: { nt(m0, 4u * col4); }
   }
+}
+
+// The block through the epilogue.
+fn store_block(m0: u32, col4: u32) {
   var bias = Row(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   if (EPILOGUE == 2u) {
     let last = dims.ldc - 1u;

@@ -13,9 +13,9 @@ export interface EngineOptions {
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
   /**
-   * The matmul kernel: 'auto' (default: 'wide' on CPU implementations of WebGPU such as SwiftShader; on GPUs
-   * the faster of 'regular' and 'tiled', timed once per adapter), 'timed' (the fastest of all, timed) or a
-   * variant by name. See MatmulChoice.
+   * The matmul kernel: 'auto' (default: on CPU implementations of WebGPU such as SwiftShader, 'subgroup' where
+   * the device runs subgroups of four, else 'wide'; on GPUs the faster of 'regular' and 'tiled', timed once per
+   * adapter), 'timed' (the fastest of all the device can run, timed) or a variant by name. See MatmulChoice.
    */
   matmul?: MatmulChoice;
 }

@@ -26,7 +26,8 @@ function getGpu() {
     if (!navigator.gpu) throw new Error('navigator.gpu is missing: WebGPU is not enabled in this browser');
     const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
-    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
+    const requiredFeatures = wanted.filter((feature) => adapter.features.has(feature));
     const l = adapter.limits;
     const device = await adapter.requestDevice({
       requiredFeatures,

@@ -15,8 +15,8 @@ import {
 import { benchWebgradMatmul } from './webgrad.js';
 
 /** The matmul kernels of webgrad, benchmarked side by side (EngineOptions.matmul). */
-export type WebgradVariant = 'regular' | 'wide' | 'tiled';
-export const WEBGRAD_VARIANTS: readonly WebgradVariant[] = ['regular', 'wide', 'tiled'];
+export type WebgradVariant = 'regular' | 'wide' | 'subgroup' | 'tiled';
+export const WEBGRAD_VARIANTS: readonly WebgradVariant[] = ['regular', 'wide', 'subgroup', 'tiled'];
 
 /** Shapes of A and B as stored for C (m×n) = op(A)·op(B); see MatmulForm. */
 export function operandShapes(form: MatmulForm, m: number, n: number, k: number): [[number, number], [number, number]] {

@@ -31,6 +31,16 @@ export function engineFor(device: GPUDevice, matmul: MatmulChoice = 'auto'): Pro
   return engine;
 }
 
+/** The engine for a forced variant, or null where the device cannot run it (e.g. 'subgroup' without subgroups). */
+async function engineIfRunnable(device: GPUDevice, matmul: MatmulChoice): Promise<Engine | null> {
+  try {
+    return await engineFor(device, matmul);
+  } catch (error) {
+    if (/needs (the device feature|subgroups of four)/.test(String(error))) return null;
+    throw error;
+  }
+}
+
 /** The matmul variant webgrad picks by default ('auto') on this device's adapter. */
 export async function defaultVariant(device: GPUDevice): Promise<string> {
   return (await engineFor(device)).matmul.name;
@@ -50,7 +60,8 @@ export async function benchWebgradMatmul(
   k: number,
   variant: MatmulChoice = 'auto',
 ): Promise<WebgradCase | null> {
-  const engine = await engineFor(device, variant);
+  const engine = await engineIfRunnable(device, variant);
+  if (!engine) return null;
   const S = GPUBufferUsage;
   // Rows x padded columns, as the library lays out activations and weights.
   const [aRows, aCols] = form === 'AtB' ? [k, m] : [m, k];
@@ -136,7 +147,8 @@ export async function benchWebgradTraining(
   device: GPUDevice,
   variant: MatmulChoice = 'auto',
 ): Promise<WebgradCase | null> {
-  const engine = await engineFor(device, variant);
+  const engine = await engineIfRunnable(device, variant);
+  if (!engine) return null;
   const { model, step } = await trainingCase(engine, [784, 256, 256, 10], batch);
   return { run: () => step(), dispose: () => model.dispose() };
 }

@@ -3,6 +3,7 @@ import {
   dims,
   EPILOGUE,
   FORM,
+  kernelFeature,
   MATMUL_VARIANTS,
   type MatmulTimings,
   type MatmulVariant,
@@ -13,12 +14,13 @@ import type { AdapterDescription, Runtime } from './runtime.js';
 
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
- * headers of shaders/matmul.wgsl, matmul_wide.wgsl and matmul_tiled.wgsl):
- * - 'auto' (default): on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP), 'wide',
- *   without timing (compiling kernels there takes seconds). On other adapters, 'regular' and 'tiled' are timed
- *   once per adapter for the life of the page or process, and the faster kept.
- * - 'timed': times every variant on the adapter (once per adapter) and keeps the fastest.
- * - 'regular', 'wide' or 'tiled': that variant.
+ * headers of shaders/matmul.wgsl, matmul_wide.wgsl, matmul_wide_subgroup.wgsl and matmul_tiled.wgsl):
+ * - 'auto' (default): on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup'
+ *   where the device runs subgroups of four (see subgroupsOfFour), else 'wide', without timing (see
+ *   CPU_PREFERENCE). On other adapters, 'regular' and 'tiled' are timed once per adapter for the life of the page
+ *   or process, and the faster kept.
+ * - 'timed': times every variant the device can run (once per adapter) and keeps the fastest.
+ * - 'regular', 'wide', 'subgroup' or 'tiled': that variant, refused where the device cannot run it.
  */
 export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
 
@@ -35,17 +37,86 @@ export function runsOnCpu(adapter: AdapterDescription): boolean {
 export const GPU_VARIANTS: readonly MatmulVariantName[] = ['regular', 'tiled'];
 
 /**
+ * What 'auto' takes on CPU implementations, where a storage load costs far more than arithmetic: the first the
+ * device can run. Chosen by measurement on SwiftShader, not timed on each engine, because each of these
+ * pipelines takes most of a second to compile there (README, Performance, has the numbers).
+ */
+export const CPU_PREFERENCE: readonly MatmulVariantName[] = ['subgroup', 'wide'];
+
+/**
  * The engine's matmul variant for a choice, and the timings behind it (null where nothing was timed). A forced
- * variant is returned as it is; see MatmulChoice for the others.
+ * variant is returned as it is, or refused where the device cannot run it; see MatmulChoice for the others.
  */
 export async function chooseMatmul(
   runtime: Runtime,
   choice: MatmulChoice,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings | null }> {
-  if (choice === 'timed') return timeMatmul(runtime, Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]);
-  if (choice !== 'auto') return { variant: MATMUL_VARIANTS[choice], timings: null };
-  if (runsOnCpu(runtime.adapter)) return { variant: MATMUL_VARIANTS.wide, timings: null };
+  const runnable = await runnableVariants(runtime);
+  if (choice === 'timed') return timeMatmul(runtime, runnable);
+  if (choice !== 'auto') {
+    if (!runnable.includes(choice)) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
+    return { variant: MATMUL_VARIANTS[choice], timings: null };
+  }
+  if (runsOnCpu(runtime.adapter)) {
+    return {
+      variant: MATMUL_VARIANTS[CPU_PREFERENCE.find((name) => runnable.includes(name)) ?? 'wide'],
+      timings: null,
+    };
+  }
   return timeMatmul(runtime, GPU_VARIANTS);
+}
+
+/** Variants the engine's device can run: all but 'subgroup' where subgroups are not groups of four. */
+export async function runnableVariants(runtime: Runtime): Promise<MatmulVariantName[]> {
+  const names = Object.keys(MATMUL_VARIANTS) as MatmulVariantName[];
+  const fours = await subgroupsOfFour(runtime);
+  return names.filter((name) => name !== 'subgroup' || fours);
+}
+
+function whyNot(runtime: Runtime, name: MatmulVariantName): string {
+  const feature = kernelFeature(MATMUL_VARIANTS[name].kernel);
+  if (feature && !runtime.device.features.has(feature)) {
+    return `matmul '${name}' needs the device feature '${feature}', which this device does not have`;
+  }
+  return `matmul '${name}' needs subgroups of four invocations, consecutive in local_invocation_index; this device's are not`;
+}
+
+// Per adapter, for the life of the page or process.
+const probed = new Map<string, boolean>();
+
+/**
+ * True where the device has 'subgroups' and cuts a 64-invocation workgroup into subgroups of four consecutive
+ * invocations (lane = local_invocation_index % 4), as shaders/matmul_wide_subgroup.wgsl assumes: checked once
+ * per adapter by running shaders/subgroup_probe.wgsl.
+ */
+export async function subgroupsOfFour(runtime: Runtime): Promise<boolean> {
+  if (!runtime.pipelines.supports('subgroup_probe')) return false;
+  const key = adapterKey(runtime.adapter);
+  const known = probed.get(key);
+  if (known !== undefined) return known;
+  const out = runtime.createBuffer('subgroup-probe', 64 * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const list: Dispatch[] = [];
+  const builder = new DispatchBuilder(runtime);
+  builder.add(list, 'subgroup_probe', {}, dims.subgroup_probe({ n: 64 }), [out], [1, 1]);
+  const uniforms = builder.build('subgroup-probe');
+  try {
+    const encoder = runtime.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    record(pass, list, 0);
+    pass.end();
+    const [values] = await runtime.readBack(encoder, [{ buffer: out, offset: 0, size: 64 * 4 }]);
+    const words = new Uint32Array(values.buffer, values.byteOffset, 64);
+    const fours = words.every((word, li) => word === 4 * 256 + (li % 4));
+    probed.set(key, fours);
+    return fours;
+  } finally {
+    runtime.releaseBuffer(out);
+    runtime.releaseBuffer(uniforms);
+  }
+}
+
+function adapterKey({ vendor, architecture, device, description }: AdapterDescription): string {
+  return JSON.stringify([vendor, architecture, device, description]);
 }
 
 // One decision per adapter for the life of the page or process: engines made later on the same adapter (and
@@ -117,8 +188,7 @@ export async function timeMatmul(
   runtime: Runtime,
   names: readonly MatmulVariantName[],
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
-  const { vendor, architecture, device, description } = runtime.adapter;
-  const key = JSON.stringify([vendor, architecture, device, description, names]);
+  const key = JSON.stringify([adapterKey(runtime.adapter), names]);
   const known = decided.get(key);
   if (known) return { variant: MATMUL_VARIANTS[known.variant], timings: known.timings };
 

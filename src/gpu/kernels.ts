@@ -16,9 +16,11 @@ export const SLOT_BYTES = 256;
 export type BindingKind = 'uniform' | 'step' | 'read' | 'write';
 
 interface KernelDef {
-  /** shaders/*.wgsl files, concatenated in order (libraries first). */
+  /** shaders/*.wgsl files, concatenated in order (libraries first, a file with `enable` directives before all). */
   modules: string[];
   bindings: BindingKind[];
+  /** A device feature the kernel's WGSL needs: without it the kernel is neither compiled nor used. */
+  feature?: GPUFeatureName;
 }
 
 const MATMUL_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'write', 'read', 'write'];
@@ -26,7 +28,12 @@ const MATMUL_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'write', 'rea
 /** Every kernel webgrad runs. One .wgsl file each, in shaders/. */
 export const KERNELS = {
   matmul: { modules: ['activations', 'matmul_io', 'matmul'], bindings: MATMUL_BINDINGS },
-  matmul_wide: { modules: ['activations', 'matmul_io', 'matmul_wide'], bindings: MATMUL_BINDINGS },
+  matmul_wide: { modules: ['activations', 'matmul_io', 'matmul_wide', 'matmul_wide_main'], bindings: MATMUL_BINDINGS },
+  matmul_subgroup: {
+    modules: ['matmul_wide_subgroup', 'activations', 'matmul_io', 'matmul_wide'],
+    bindings: MATMUL_BINDINGS,
+    feature: 'subgroups',
+  },
   matmul_tiled: { modules: ['activations', 'matmul_io', 'matmul_tiled'], bindings: MATMUL_BINDINGS },
   activation: { modules: ['activations', 'activation'], bindings: ['uniform', 'read', 'read', 'write'] },
   softmax: { modules: ['softmax'], bindings: ['uniform', 'read', 'write'] },
@@ -39,6 +46,7 @@ export const KERNELS = {
   adam: { modules: ['step', 'adam'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'] },
   grad_norm: { modules: ['grad_norm'], bindings: ['uniform', 'read', 'write'] },
   finite_check: { modules: ['finite_check'], bindings: ['uniform', 'read', 'write'] },
+  subgroup_probe: { modules: ['subgroup_probe'], bindings: ['uniform', 'write'], feature: 'subgroups' },
 } satisfies Record<string, KernelDef>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -147,6 +155,7 @@ export const dims = {
   }): UniformWord[] => [d.count, f32(d.beta1), f32(d.beta2), f32(d.eps), f32(d.weightDecay), f32(d.maxNorm)],
   grad_norm: (d: { count: number }): UniformWord[] => [d.count],
   finite_check: (d: { count: number }): UniformWord[] => [d.count],
+  subgroup_probe: (d: { n: number }): UniformWord[] => [d.n],
 };
 
 /** Bytes of `struct Step` in step.wgsl: lr f32, t f32, slot u32, start u32. */
@@ -174,11 +183,22 @@ export const MATMUL_VARIANTS = {
   regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64 },
   /** shaders/matmul_wide.wgsl: 8x8 invocations of 16 rows x 16 columns each, for CPU implementations. */
   wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
+  /**
+   * shaders/matmul_wide.wgsl with shaders/matmul_wide_subgroup.wgsl: the wide blocking, each value of A loaded once
+   * per subgroup of four and shared by subgroupBroadcast. Needs the 'subgroups' feature, with subgroups of four.
+   */
+  subgroup: { name: 'subgroup', kernel: 'matmul_subgroup', rows: 128, cols: 128 },
   /** shaders/matmul_tiled.wgsl: 16x16 invocations of 4 rows x 4 columns, K staged in workgroup memory. */
   tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64 },
 } as const;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
+
+/** The device feature a kernel needs, if any. */
+export function kernelFeature(kernel: KernelName): GPUFeatureName | undefined {
+  const def: KernelDef = KERNELS[kernel];
+  return def.feature;
+}
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[MatmulVariantName];
 
 /** Milliseconds for the three training products at 256 x 256 x 256 (best of the rounds), per variant tried. */

@@ -1,5 +1,5 @@
 import { ShaderError } from '../core/errors.js';
-import { type BindingKind, KERNELS, type KernelName } from './kernels.js';
+import { type BindingKind, KERNELS, type KernelName, kernelFeature } from './kernels.js';
 import { shaderSources } from './shaders.gen.js';
 
 interface CompiledModule {
@@ -23,10 +23,11 @@ export class Pipelines {
     private readonly sources: Record<string, string> = shaderSources,
   ) {}
 
-  /** Compiles every kernel's module and rejects with a ShaderError naming file:line for any WGSL error. */
+  /** Compiles every kernel's module (those the device supports) and rejects with a ShaderError naming file:line for any WGSL error. */
   async compileAll(): Promise<void> {
     const errors: string[] = [];
     for (const name of Object.keys(KERNELS) as KernelName[]) {
+      if (!this.supports(name)) continue;
       const { module, starts } = this.module(name);
       const info = await module.getCompilationInfo();
       for (const msg of info.messages) {
@@ -34,6 +35,12 @@ export class Pipelines {
       }
     }
     if (errors.length > 0) throw new ShaderError(`WGSL compilation failed:\n${errors.join('\n')}`);
+  }
+
+  /** Whether the device has what the kernel's WGSL needs (see KERNELS' `feature`). */
+  supports(kernel: KernelName): boolean {
+    const feature = kernelFeature(kernel);
+    return feature === undefined || this.device.features.has(feature);
   }
 
   /** The bind group layout shared by every pipeline of a kernel. */

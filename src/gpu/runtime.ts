@@ -51,7 +51,10 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-/** A device with the adapter's own limits (and timestamps where offered), for `adapter` or the GPU's best one. */
+/**
+ * A device with the adapter's own limits (and timestamps and subgroups where offered), for `adapter` or the GPU's
+ * best one.
+ */
 export async function requestDevice(
   gpu: GPU | undefined,
   adapter: GPUAdapter | undefined,
@@ -64,7 +67,9 @@ export async function requestDevice(
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Timestamps for timing kernels; subgroups for the 'subgroup' matmul kernel.
+  const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
+  const requiredFeatures = wanted.filter((feature) => adapter.features.has(feature));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return { device, adapter };
 }
@@ -184,6 +189,9 @@ export class Runtime {
       const { device } = await source();
       this.attach(device);
       await this.pipelines.compileAll();
+      // A replacement device without subgroups still runs the same blocking (same tile, so buffers fit).
+      if (!this.pipelines.supports(this.matmul.kernel))
+        this.matmulChoice = { variant: MATMUL_VARIANTS.wide, timings: null };
       for (const resident of this.residents) resident.rebuild();
     })().finally(() => {
       this.recovering = null;

@@ -1,7 +1,7 @@
 // Choosing the matmul kernel per adapter (src/gpu/autotune.ts): the adapter-kind rule, the timed choice and its
 // cache, option checking, and that every kernel trains a model to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GPU_VARIANTS, runsOnCpu } from '../../src/gpu/autotune.js';
+import { GPU_VARIANTS, runnableVariants, runsOnCpu, subgroupsOfFour } from '../../src/gpu/autotune.js';
 import type { AdapterDescription } from '../../src/gpu/runtime.js';
 import { createEngine } from '../../src/node.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
@@ -38,15 +38,15 @@ describe('createEngine({ matmul })', () => {
 
   it('rejects an unknown choice before asking for a device', async () => {
     await expect(createEngine({ matmul: 'fastest' as never })).rejects.toThrow(
-      /matmul must be one of 'auto', 'timed', 'regular', 'wide', 'tiled'; got "fastest"/,
+      /matmul must be one of 'auto', 'timed', 'regular', 'wide', 'subgroup', 'tiled'; got "fastest"/,
     );
   });
 
-  it("'timed' times every variant once per adapter and keeps the fastest", async () => {
+  it("'timed' times every variant the device can run, once per adapter, and keeps the fastest", async () => {
     const first = await createEngine({ matmul: 'timed' });
     engines.push(first);
     const timings = first.matmulTimings!;
-    expect(Object.keys(timings).sort()).toEqual(['regular', 'tiled', 'wide']);
+    expect(Object.keys(timings).sort()).toEqual((await runnableVariants(first)).sort());
     for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
     expect(timings[first.matmul.name]).toBe(Math.min(...Object.values(timings)));
     // A second engine on the same adapter reuses the decision instead of timing again.
@@ -56,11 +56,11 @@ describe('createEngine({ matmul })', () => {
     expect(second.matmulTimings).toEqual(timings);
   });
 
-  it("'auto' takes 'wide' untimed on a CPU adapter, times the GPU kernels elsewhere; a variant is kept", async () => {
+  it("'auto' takes 'subgroup' or 'wide' untimed on a CPU adapter, times the GPU kernels elsewhere", async () => {
     const auto = await createEngine();
     engines.push(auto);
     if (runsOnCpu(auto.adapter)) {
-      expect(auto.matmul.name).toBe('wide');
+      expect(auto.matmul.name).toBe((await subgroupsOfFour(auto)) ? 'subgroup' : 'wide');
       expect(auto.matmulTimings).toBeNull();
     } else {
       expect(Object.keys(auto.matmulTimings ?? {}).sort()).toEqual([...GPU_VARIANTS].sort());
@@ -71,11 +71,37 @@ describe('createEngine({ matmul })', () => {
     expect(wide.matmul.kernel).toBe('matmul_wide');
   });
 
-  it('every kernel trains a model to the same parameters', async () => {
+  it('SwiftShader runs subgroups of four, so the subgroup kernel is tested and chosen there', async () => {
+    const engine = await createEngine({ matmul: 'regular' });
+    engines.push(engine);
+    if (!/swiftshader/i.test(engine.adapter.architecture + engine.adapter.description)) return;
+    expect(engine.device.features.has('subgroups')).toBe(true);
+    expect(await subgroupsOfFour(engine)).toBe(true);
+    expect(await runnableVariants(engine)).toContain('subgroup');
+  });
+
+  it("a device without subgroups gets 'wide' from 'auto', and a clear refusal of 'subgroup'", async () => {
+    await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
+    const { create } = await import('webgpu');
+    const adapter = await create([]).requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const device = await adapter.requestDevice();
+    expect(device.features.has('subgroups')).toBe(false);
+    await expect(createEngine({ device, matmul: 'subgroup' })).rejects.toThrow(
+      "createEngine: matmul 'subgroup' needs the device feature 'subgroups', which this device does not have",
+    );
+    const auto = await createEngine({ device });
+    engines.push(auto);
+    expect(auto.matmul.name).toBe(runsOnCpu(auto.adapter) ? 'wide' : auto.matmul.name);
+  });
+
+  it('every kernel the device can run trains a model to the same parameters', async () => {
     // Same seed, data and steps: the kernels sum in different orders, so f32 rounding differs, nothing else.
     const data = twoSpirals(300, { seed: 3 });
     const results = [];
-    for (const matmul of ['regular', 'wide', 'tiled'] as const) {
+    const probe = await createEngine({ matmul: 'regular' });
+    engines.push(probe);
+    for (const matmul of await runnableVariants(probe)) {
       const engine = await createEngine({ matmul });
       engines.push(engine);
       const model = engine.mlp({

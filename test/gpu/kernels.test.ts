@@ -38,6 +38,7 @@ const samples: Record<keyof typeof dims, UniformWord[]> = {
   adam: dims.adam({ count: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, maxNorm: 3 }),
   grad_norm: dims.grad_norm({ count: 1 }),
   finite_check: dims.finite_check({ count: 1 }),
+  subgroup_probe: dims.subgroup_probe({ n: 1 }),
 };
 
 describe('uniform words follow each struct Dims', () => {
