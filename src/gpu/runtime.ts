@@ -1,5 +1,6 @@
 import { DeviceLostError } from '../core/errors.js';
 import { MATMUL_VARIANTS, type MatmulTimings, type MatmulVariant, SLOT_BYTES } from './kernels.js';
+import { Pace } from './pace.js';
 import { Pipelines } from './pipelines.js';
 
 /** What the engine runs on, for logs and benchmark tables. */
@@ -99,6 +100,13 @@ export class Runtime {
   /** @internal Small buffers bound where a kernel's binding is unused (a binding cannot be left empty). */
   dummyRead!: GPUBuffer;
   /** @internal */ dummyWrite!: GPUBuffer;
+  /**
+   * @internal Whether reads given a Pace sleep before mapping: set in Node on adapters that run on the CPU,
+   * where a pending map keeps a core polling (see gpu/pace.ts).
+   */
+  pacedReads = false;
+  /** @internal The queue's pace, learned from paced reads (one queue, so one pace for every model on it). */
+  readonly pace = new Pace();
   /** @internal Devices brought up so far: work recorded on an older one died with it. */
   generation = 0;
   private matmulChoice: { variant: MatmulVariant; timings: MatmulTimings | null } = {
@@ -257,18 +265,41 @@ export class Runtime {
     return buffer;
   }
 
+  /** The smallest kept mappable buffer of at least `bytes`, or a new one (a power of two, so few sizes are made). */
+  private takeStaging(bytes: number): GPUBuffer {
+    let best = -1;
+    this.staging.forEach((b, i) => {
+      if (b.size >= bytes && (best < 0 || b.size < this.staging[best].size)) best = i;
+    });
+    if (best >= 0) return this.staging.splice(best, 1)[0];
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+    return this.createBuffer('staging', size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  }
+
+  /**
+   * Keeps a mappable buffer for the next read, or frees it: at most STAGING_KEPT are kept, the largest, so the
+   * set settles once the largest reads have been seen, however reads happen to overlap.
+   */
+  private returnStaging(buffer: GPUBuffer, device: GPUDevice): void {
+    if (this.device !== device || !this.live.has(buffer)) {
+      this.releaseBuffer(buffer);
+      return;
+    }
+    this.staging.push(buffer);
+    if (this.staging.length <= STAGING_KEPT) return;
+    const smallest = this.staging.reduce((m, b, i) => (b.size < this.staging[m].size ? i : m), 0);
+    this.releaseBuffer(this.staging.splice(smallest, 1)[0]);
+  }
+
   /**
    * @internal Copies ranges into one mappable buffer at the end of `encoder`, submits it, and resolves with
-   * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile.
+   * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile. With `paced` (the
+   * submit holds `units` of work, in flops) and pacedReads set, the map first waits as the pace estimates (see
+   * gpu/pace.ts).
    */
-  async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[]): Promise<Float32Array[]> {
+  async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[], paced?: { units: number }): Promise<Float32Array[]> {
     const total = ranges.reduce((n, r) => n + r.size, 0);
-    let buffer = this.staging.pop();
-    if (buffer && buffer.size < total) {
-      this.releaseBuffer(buffer);
-      buffer = undefined;
-    }
-    buffer ??= this.createBuffer('staging', total, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const buffer = this.takeStaging(total);
     let at = 0;
     for (const r of ranges) {
       encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, at, r.size);
@@ -276,9 +307,15 @@ export class Runtime {
     }
     const device = this.device;
     device.queue.submit([encoder.finish()]);
+    const pace = paced && this.pacedReads ? this.pace : null;
+    const ticket = pace?.submit(paced?.units ?? 0);
     try {
+      if (pace && ticket) await pace.wait(ticket);
+      const mapped = performance.now();
       await buffer.mapAsync(GPUMapMode.READ, 0, total);
+      if (pace && ticket) pace.done(ticket, performance.now() - mapped);
     } catch (error) {
+      if (pace && ticket) pace.done(ticket, 0, false);
       // A map aborted because the device went away: report the loss, not the bare AbortError, once the
       // device's lost promise has had its moment to settle.
       await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
@@ -288,9 +325,7 @@ export class Runtime {
     }
     const bytes = buffer.getMappedRange(0, total).slice(0);
     buffer.unmap();
-    if (this.device === device && this.staging.length < STAGING_KEPT && this.live.has(buffer))
-      this.staging.push(buffer);
-    else this.releaseBuffer(buffer);
+    this.returnStaging(buffer, device);
     this.check();
     at = 0;
     return ranges.map((r) => {

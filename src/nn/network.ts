@@ -129,7 +129,9 @@ export class Network implements Resident {
     const opt = this.optimizer;
     const optimizerStep = this.stepCount; // now: more steps may be recorded while the copy is in flight
     const buffers = [this.params, ...(opt?.stateBuffers ?? [])];
-    const flats = await this.read(buffers.map((buffer) => ({ buffer, offset: 0, size: this.floats * 4 })));
+    // Queued behind the training steps: paced to their end, so that the wait does not poll meanwhile.
+    const ranges = buffers.map((buffer) => ({ buffer, offset: 0, size: this.floats * 4 }));
+    const flats = await this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges, { units: 0 });
     const [params, ...state] = flats.map((f) => unpackLayers(this.layers, f));
     const optimizer = opt ? { options: opt.options, clipNorm: opt.clipNorm, step: optimizerStep, state } : null;
     return { step, params, optimizer };
@@ -286,6 +288,11 @@ export class Network implements Resident {
   /** Uploads the step values written by recordStep for slots [0, count). */
   flushSteps(count: number): void {
     this.stepValues.flush(count);
+  }
+
+  /** Multiply-adds x 2 of one training step of `rows` rows (forward, and backward to weights and inputs). */
+  stepFlops(rows: number): number {
+    return this.layers.reduce((sum, l) => sum + 6 * l.inp * l.out * rows, 0);
   }
 
   /** Makes the activation buffers for a pass of `rows` rows before recording starts. */

@@ -33,7 +33,11 @@ export class Checkpoints {
 
   /** Starts reading a checkpoint at `step` when none is being read and `every` steps have passed since the last. */
   maybeRead(step: number, every: number): void {
-    if (!this.pending && step - this.last.step >= every) this.pending = this.net.checkpoint(step);
+    if (!this.pending && step - this.last.step >= every) {
+      this.pending = this.net.checkpoint(step);
+      // Awaited by settle(), or dropped: failing before then is not an unhandled rejection.
+      this.pending.catch(() => {});
+    }
   }
 
   /** Waits for the read under way; keeps it if every parameter is finite. */
@@ -49,7 +53,6 @@ export class Checkpoints {
 
   /** Forgets the read under way (its device may be gone), letting it fail quietly. */
   drop(): void {
-    this.pending?.catch(() => {});
     this.pending = null;
   }
 

@@ -100,8 +100,7 @@ class FitRun {
         try {
           await this.runEpochs();
         } catch (error) {
-          // Let queued reads fail quietly: the device they ran on may be gone.
-          for (const g of this.inFlight) g.read.catch(() => {});
+          // Queued reads fail quietly (see submitGroup): the device they ran on may be gone.
           this.inFlight = [];
           this.checkpoints.drop();
           if (!this.deviceLost(error)) throw error;
@@ -193,7 +192,12 @@ class FitRun {
     }
     pass.end();
     net.flushSteps(slot);
-    const read = net.runtime.readBack(encoder, [{ buffer: net.losses, offset: 8, size: 8 * group.rows.length }]);
+    const ranges = [{ buffer: net.losses, offset: 8, size: 8 * group.rows.length }];
+    const units = group.rows.reduce((sum, rows) => sum + net.stepFlops(rows), 0);
+    const read = net.runtime.readBack(encoder, ranges, { units });
+    // Settled in order, or dropped after a device loss; a read that fails before its turn must not surface as
+    // an unhandled rejection (awaiting it still throws).
+    read.catch(() => {});
     this.inFlight.push({ ...group, read });
   }
 

@@ -1,0 +1,93 @@
+/**
+ * When to ask for a read's results, for a GPU that runs on the CPU under Dawn's Node bindings. While any mapAsync
+ * is pending there, dawn.node polls for it on every turn of the event loop (setImmediate, then
+ * wgpuInstanceProcessEvents), keeping a core busy; on a machine with few cores that core is taken from the
+ * threads that run the shaders (SwiftShader), and the GPU work itself slows down. A Pace learns how long a unit
+ * of work (a flop of training) takes, and has each read sleep, with nothing pending, until the work queued up to
+ * and including its own should be nearly done; only then does the read map. One Pace follows a device's queue, so
+ * that fits of different models on one engine share one estimate and one queue, and none falls behind. It sleeps a little short of the
+ * estimate, so the map ends when the GPU does and each observation is the GPU's own time, not the sleep's.
+ */
+export class Pace {
+  /**
+   * Milliseconds per unit of work: the least of the recent observations, 0 before any. The least, because every
+   * disturbance makes a read longer (compiling pipelines on first use, other work in the queue, a sleep too long),
+   * and an estimate too short costs only some polling while one too long holds results back. The very first
+   * read, which compiles the pipelines, is not counted at all.
+   */
+  msPerUnit = 0;
+  private readonly seen: number[] = [];
+  private warm = false;
+  /** Reads submitted and not yet done, in submission order (the queue runs in that order). */
+  private readonly queue: Ticket[] = [];
+  /** When the last read's work was seen done. */
+  private lastDone = 0;
+
+  /** The fraction of a read's own expected time to sleep through. */
+  static readonly SLEEP_FRACTION = 0.8;
+  /** The shortest read that teaches the estimate anything. */
+  static readonly MIN_MS = 5;
+  /** Observations the estimate looks back over. */
+  static readonly WINDOW = 8;
+
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly sleep: (ms: number) => Promise<unknown> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** A read of `units` of work (0: none of its own, queued behind others) was submitted now. */
+  submit(units: number): Ticket {
+    const ticket = { submitted: this.now(), units };
+    this.queue.push(ticket);
+    return ticket;
+  }
+
+  /** Milliseconds from now until the ticket's work should be nearly done (<= 0: map now). */
+  remaining(ticket: Ticket): number {
+    const at = this.queue.indexOf(ticket);
+    if (at < 0 || this.msPerUnit === 0) return 0;
+    let units = Pace.SLEEP_FRACTION * ticket.units;
+    for (let i = 0; i < at; i++) units += this.queue[i].units;
+    // The oldest read not yet done started when the one before it was seen done, or when it was submitted.
+    const start = Math.max(this.queue[0].submitted, this.lastDone);
+    return start + units * this.msPerUnit - this.now();
+  }
+
+  /** Sleeps until remaining() says to map; reads ahead finishing meanwhile refine it. */
+  async wait(ticket: Ticket): Promise<void> {
+    for (let ms = this.remaining(ticket); ms >= 1; ms = this.remaining(ticket)) await this.sleep(ms);
+  }
+
+  /**
+   * The ticket's results have arrived, `mapMs` after the map was asked for (or it failed: `ok` false, nothing
+   * learned). A map that took under a millisecond found the work already done: the read slept too long, so its
+   * time is only a bound, and it counts shortened, which walks an estimate that came out high (the first read
+   * compiles pipelines) back down.
+   */
+  done(ticket: Ticket, mapMs: number, ok = true): void {
+    const at = this.queue.indexOf(ticket);
+    if (at >= 0) this.queue.splice(at, 1);
+    if (!ok) return;
+    const now = this.now();
+    const took = now - Math.max(ticket.submitted, this.lastDone);
+    this.lastDone = now;
+    // Short reads measure the fixed cost of a submit more than the work; where every read is short there is
+    // little polling to save, and the estimate stays 0 (no sleeping).
+    if (!(took >= Pace.MIN_MS && ticket.units > 0)) return;
+    let ms = took / ticket.units;
+    if (mapMs < 1) ms *= Pace.SLEEP_FRACTION;
+    if (!this.warm) {
+      this.warm = true;
+      return;
+    }
+    this.seen.push(ms);
+    if (this.seen.length > Pace.WINDOW) this.seen.shift();
+    this.msPerUnit = Math.min(...this.seen);
+  }
+}
+
+/** One read's place in a Pace. */
+export interface Ticket {
+  readonly submitted: number;
+  readonly units: number;
+}

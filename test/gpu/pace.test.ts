@@ -1,0 +1,124 @@
+// src/gpu/pace.ts: when a read of GPU work maps (Node on a CPU adapter), on a fake clock.
+import { describe, expect, it } from 'vitest';
+import { runsOnCpu } from '../../src/gpu/autotune.js';
+import { Pace } from '../../src/gpu/pace.js';
+import { twoSpirals } from '../../src/data/synthetic.js';
+import { useEngine } from '../gpu.js';
+
+const engine = await useEngine();
+
+/** A Pace on a clock that only moves when told to (or when the Pace sleeps). */
+function fake() {
+  const clock = { t: 1000 };
+  const sleeps: number[] = [];
+  const pace = new Pace(
+    () => clock.t,
+    async (ms) => {
+      sleeps.push(ms);
+      clock.t += ms;
+    },
+  );
+  /** Submits `units`, lets `ms` pass, and reports the map as taking `mapMs` of that. */
+  const run = (units: number, ms: number, mapMs = 5) => {
+    const ticket = pace.submit(units);
+    clock.t += ms;
+    pace.done(ticket, mapMs);
+  };
+  return { clock, sleeps, pace, run };
+}
+
+describe('Pace', () => {
+  it('maps at once until it has seen a read finish', () => {
+    const { pace } = fake();
+    expect(pace.remaining(pace.submit(100))).toBe(0);
+  });
+
+  it('learns the least time per unit, leaving out the first read (it compiles) and reads too short to tell', () => {
+    const { pace, run } = fake();
+    run(100, 5000); // pipelines compiled on the way: not counted
+    expect(pace.msPerUnit).toBe(0);
+    run(100, 3); // under Pace.MIN_MS: the cost of a submit, not of the work
+    expect(pace.msPerUnit).toBe(0);
+    run(100, 210);
+    run(100, 400); // other work in the queue made this one longer
+    expect(pace.msPerUnit).toBeCloseTo(2.1, 9);
+    run(100, 190);
+    expect(pace.msPerUnit).toBeCloseTo(1.9, 9);
+  });
+
+  it('sleeps through the work queued ahead and most of its own', () => {
+    const { clock, pace, run } = fake();
+    run(10, 20);
+    run(10, 20); // 2 ms per unit
+    const first = pace.submit(10);
+    const second = pace.submit(10);
+    const checkpoint = pace.submit(0);
+    expect(pace.remaining(first)).toBeCloseTo(0.8 * 20, 9);
+    expect(pace.remaining(second)).toBeCloseTo(20 + 0.8 * 20, 9);
+    expect(pace.remaining(checkpoint)).toBeCloseTo(40, 9);
+    // The first finishes late, at 30 ms: what is behind it now counts from then.
+    clock.t += 30;
+    pace.done(first, 3);
+    expect(pace.remaining(second)).toBeCloseTo(0.8 * 20, 9);
+    expect(pace.remaining(checkpoint)).toBeCloseTo(20, 9);
+  });
+
+  it('wait() sleeps until the estimate, then returns', async () => {
+    const { sleeps, pace, run } = fake();
+    run(4, 40);
+    run(4, 40);
+    const ticket = pace.submit(4);
+    await pace.wait(ticket);
+    expect(sleeps).toEqual([32]);
+    expect(pace.remaining(ticket)).toBeLessThan(1);
+  });
+
+  it('a map that found the work done counts shorter, so a high estimate comes down', () => {
+    const { pace, run } = fake();
+    run(10, 100);
+    run(10, 100); // 10 ms per unit, while the truth is 5
+    for (let i = 0; i < 12; i++) {
+      const slept = pace.msPerUnit * 0.8 * 10;
+      // Done at 50 ms: a read that slept past that maps at once, and sees only its sleep.
+      if (slept >= 50) run(10, slept, 0);
+      else run(10, 50, 50 - slept);
+    }
+    expect(pace.msPerUnit).toBeGreaterThanOrEqual(5);
+    expect(pace.msPerUnit).toBeLessThan(5 / 0.8 + 1e-9);
+  });
+
+  it('a failed read leaves the queue and teaches nothing', () => {
+    const { clock, pace, run } = fake();
+    run(10, 20);
+    run(10, 20);
+    const failed = pace.submit(10);
+    const next = pace.submit(10);
+    clock.t += 1;
+    pace.done(failed, 0, false);
+    expect(pace.msPerUnit).toBe(2);
+    expect(pace.remaining(next)).toBeCloseTo(0.8 * 20 - 1, 9);
+  });
+});
+
+describe('paced reads in fit()', () => {
+  it("are on in Node on a CPU adapter, learn the queue's pace, and leave the results as they were", async () => {
+    expect(engine.pacedReads).toBe(runsOnCpu(engine.adapter));
+    const data = twoSpirals(200, { seed: 1 });
+    const options = { epochs: 4, batchSize: 10, optimizer: { type: 'sgd', learningRate: 0.1 } } as const;
+    const make = () =>
+      engine.mlp({ sizes: [2, 16, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 2 });
+    expect(engine.pace.msPerUnit).toBe(0);
+    const paced = make();
+    const history = await paced.fit(data, options);
+    if (engine.pacedReads) expect(engine.pace.msPerUnit).toBeGreaterThan(0);
+    engine.pacedReads = false;
+    try {
+      const polled = make();
+      const reference = await polled.fit(data, options);
+      expect(history.epochs.map((e) => e.loss)).toEqual(reference.epochs.map((e) => e.loss));
+      expect(await paced.getParameters()).toEqual(await polled.getParameters());
+    } finally {
+      engine.pacedReads = runsOnCpu(engine.adapter);
+    }
+  });
+});
