@@ -1,5 +1,6 @@
-import { chooseMatmul, type MatmulChoice } from './gpu/autotune.js';
+import { chooseMatmul, type MatmulChoice, runsOnCpu } from './gpu/autotune.js';
 import { MATMUL_VARIANTS } from './gpu/kernels.js';
+import { pollsWhileWaiting } from './gpu/pace.js';
 import { type DeviceSource, describeAdapter, requestDevice, Runtime } from './gpu/runtime.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
@@ -95,6 +96,8 @@ export async function createEngineFrom(
   try {
     await engine.pipelines.compileAll();
     engine.useMatmul(await chooseMatmul(engine, choice));
+    // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say).
+    engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
   } catch (error) {
     engine.destroy();
     throw error;

@@ -48,8 +48,6 @@ export async function createEngine(options: NodeEngineOptions = {}): Promise<Eng
   const engine = await createEngineFrom(gpu, { ...options, adapter }, () => {
     gpu = null;
   });
-  // dawn.node polls for a pending map on every turn of the event loop, taking a core from the shaders' threads.
-  engine.pacedReads = runsOnCpu(engine.adapter);
   if (runsOnCpu(engine.adapter) && !saidCpu) {
     saidCpu = true;
     process.stderr.write(

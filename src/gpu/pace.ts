@@ -91,3 +91,12 @@ export interface Ticket {
   readonly submitted: number;
   readonly units: number;
 }
+
+/**
+ * True in Node (WebGPU there is Dawn's bindings, the npm package webgpu, which poll as described above), false in
+ * a browser, whose GPU process reports completion without the page's thread polling.
+ */
+export function pollsWhileWaiting(): boolean {
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof process?.versions?.node === 'string' && !('document' in globalThis);
+}
