@@ -122,7 +122,7 @@ async function main() {
   register('./tfjs-esm-hooks.js', import.meta.url);
   const { engine, device, gpuErrors, tfWebgpu } = await setUpGpu();
   const { listCases, resolveOptions } = await import('./page/cases.js');
-  const { benchTrainTf, benchTrainWebgrad } = await import('./page/train.js');
+  const { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } = await import('./page/train.js');
   const { defaultVariant } = await import('./page/webgrad.js');
   await import('@tensorflow/tfjs-backend-wasm');
 
@@ -139,9 +139,11 @@ async function main() {
     let r: Result;
     try {
       if (c.library === 'tfjs-webgpu' && tfWebgpu) throw new Error(tfWebgpu);
-      r = c.library.startsWith('webgrad-')
-        ? await benchTrainWebgrad(device, c.library.slice('webgrad-'.length) as WebgradVariant, c.batch, options)
-        : await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, options);
+      if (c.library === 'webgrad-fit') r = await benchTrainWebgradFit(device, c.batch, options);
+      else if (c.library.startsWith('webgrad-')) {
+        const variant = c.library.slice('webgrad-'.length) as WebgradVariant;
+        r = await benchTrainWebgrad(device, variant, c.batch, options);
+      } else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, options);
       await device.queue.onSubmittedWorkDone();
       if (gpuErrors.length > errorsBefore)
         throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);

@@ -48,9 +48,20 @@ export function printTraining(adapter, results) {
       const [w, p] = [find(b, ours)?.samplesPerSec, find(b, peer)?.samplesPerSec];
       return w && p ? `${(w / p).toFixed(1)}x` : '-';
     };
+    const fit = libs.includes('webgrad-fit');
+    const fitRatio = (/** @type {number | undefined} */ b, /** @type {string} */ peer) => {
+      const [w, p] = [find(b, 'webgrad-fit')?.samplesPerSec, find(b, peer)?.samplesPerSec];
+      return w && p ? `${(w / p).toFixed(1)}x` : '-';
+    };
     printTable(
       `Training step, MLP 784-256-256-10, SGD: samples/s (ms per step). webgrad uses '${adapter.webgradMatmul}' here`,
-      ['batch', ...libs, 'webgrad/tfjs-webgpu', 'webgrad/tfjs-wasm'],
+      [
+        'batch',
+        ...libs,
+        'webgrad/tfjs-webgpu',
+        'webgrad/tfjs-wasm',
+        ...(fit ? ['fit/tfjs-webgpu', 'fit/tfjs-wasm'] : []),
+      ],
       batches.map((b) => [
         String(b),
         ...libs.map((lib) => {
@@ -60,6 +71,7 @@ export function printTraining(adapter, results) {
         }),
         ratio(b, 'tfjs-webgpu'),
         ratio(b, 'tfjs-wasm'),
+        ...(fit ? [fitRatio(b, 'tfjs-webgpu'), fitRatio(b, 'tfjs-wasm')] : []),
       ]),
     );
     for (const peer of ['tfjs-webgpu', 'tfjs-wasm']) {

@@ -53,7 +53,11 @@ export function listCases(o: PageOptions): Case[] {
     }
   }
   if (o.only.includes('train')) {
-    const libraries: TrainLibrary[] = [...TRAIN_PEERS, ...o.trainVariants.map((v) => `webgrad-${v}` as const)];
+    const libraries: TrainLibrary[] = [
+      ...TRAIN_PEERS,
+      ...o.trainVariants.map((v) => `webgrad-${v}` as const),
+      'webgrad-fit',
+    ];
     for (const batch of o.batches) for (const library of libraries) cases.push({ part: 'train', library, batch });
   }
   return cases;

@@ -8,7 +8,7 @@ import { GpuTimer, type Result } from './common.js';
 import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul.js';
 import { measureOverhead, type OverheadCase } from './overhead.js';
 import { benchPeak } from './peak.js';
-import { benchTrainTf, benchTrainWebgrad } from './train.js';
+import { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } from './train.js';
 import { defaultVariant } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
@@ -98,7 +98,8 @@ export async function runCase(c: Case, options: Partial<PageOptions> = {}): Prom
       c.library === 'tfjs-webgpu'
         ? await benchMatmulTf(c.form, c.size, o, timer.method)
         : await benchMatmulWebgrad(device, timer, variantOf(c.library), c.form, c.size, o);
-  } else if (c.library.startsWith('webgrad-')) r = await benchTrainWebgrad(device, variantOf(c.library), c.batch, o);
+  } else if (c.library === 'webgrad-fit') r = await benchTrainWebgradFit(device, c.batch, o);
+  else if (c.library.startsWith('webgrad-')) r = await benchTrainWebgrad(device, variantOf(c.library), c.batch, o);
   else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, o);
   await device.queue.onSubmittedWorkDone();
   if (gpuErrors.length > errorsBefore) throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);

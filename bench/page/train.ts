@@ -5,12 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { type BenchOptions, median, type Result, round4, timeOp, timeRuns } from './common.js';
 import { syncTfWebgpu, useBackend, type WebgradVariant } from './matmul.js';
-import { benchWebgradTraining, measureRecording } from './webgrad.js';
+import { benchWebgradTraining, measureRecording, webgradFitCase } from './webgrad.js';
 
 export const LAYERS = [784, 256, 256, 10] as const;
 export const LEARNING_RATE = 0.01;
 
-export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | `webgrad-${WebgradVariant}`;
+export type TrainLibrary = 'tfjs-webgpu' | 'tfjs-wasm' | `webgrad-${WebgradVariant}` | 'webgrad-fit';
 /** The peers; webgrad's rows are added per kernel variant (PageOptions.trainVariants). */
 export const TRAIN_PEERS: readonly TrainLibrary[] = ['tfjs-webgpu', 'tfjs-wasm'];
 
@@ -113,5 +113,25 @@ export async function benchTrainWebgrad(
   } catch (error) {
     c.dispose();
     throw error;
+  }
+}
+
+/**
+ * webgrad through model.fit() with the kernel it picks: what a user's training loop gets, the loss read back
+ * every submit included. Warm-up epochs first (upload, compiling), then repetitions of as many epochs as make
+ * about opts.targetMs.
+ */
+export async function benchTrainWebgradFit(device: GPUDevice, batch: number, opts: BenchOptions): Promise<Result> {
+  const c = await webgradFitCase(batch, device);
+  try {
+    let last = Number.NaN;
+    for (let i = 0; i < Math.max(1, opts.warmup); i++) last = await c.fit(1);
+    const epochs = opts.targetMs > 0 ? Math.min(opts.maxIters, Math.max(1, Math.round(opts.targetMs / last))) : 1;
+    const samples: number[] = [];
+    for (let r = 0; r < opts.reps; r++) samples.push((await c.fit(epochs)) / (epochs * c.steps));
+    const note = `model.fit(): ${c.steps} shuffled steps an epoch, losses read back every submit`;
+    return trainResult('webgrad-fit', batch, samples, epochs * c.steps, note);
+  } finally {
+    c.dispose();
   }
 }

@@ -170,3 +170,33 @@ export async function measureRecording(device: GPUDevice, variant: MatmulChoice 
   times.sort((p, q) => p - q);
   return times[times.length >> 1];
 }
+
+/**
+ * Training as a user runs it: model.fit() on 784-256-256-10 (relu, SGD lr 0.01) over `steps` batches of `batch`
+ * rows already on the GPU, shuffled every epoch, each submit's losses read back. fit(epochs) resolves with the
+ * milliseconds it took.
+ */
+export async function webgradFitCase(batch: number, device: GPUDevice) {
+  const engine = await engineFor(device);
+  const steps = batch >= 8192 ? 4 : batch >= 1024 ? 8 : 16;
+  const model = engine.mlp({
+    sizes: [784, 256, 256, 10],
+    activations: ['relu', 'relu', 'identity'],
+    loss: 'cross_entropy',
+    seed: 1,
+  });
+  const n = batch * steps;
+  const data = {
+    x: Float32Array.from({ length: n * 784 }, (_, i) => Math.sin(i) / 2),
+    y: Uint32Array.from({ length: n }, (_, i) => i % 10),
+  };
+  return {
+    steps,
+    async fit(epochs: number): Promise<number> {
+      const t0 = performance.now();
+      await model.fit(data, { epochs, batchSize: batch, optimizer: { type: 'sgd', learningRate: 0.01 } });
+      return performance.now() - t0;
+    },
+    dispose: () => model.dispose(),
+  };
+}
