@@ -16,9 +16,9 @@ import type { AdapterDescription, Runtime } from './runtime.js';
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
  * headers of shaders/matmul.wgsl, matmul_wide.wgsl, matmul_wide_subgroup.wgsl and matmul_tiled.wgsl):
  * - 'auto' (default): on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup'
- *   where the device runs subgroups of four (see subgroupsOfFour), else 'wide', without timing (see
- *   CPU_PREFERENCE). On other adapters, 'regular' and 'tiled' are timed once per adapter for the life of the page
- *   or process, and the faster kept.
+ *   where the device runs subgroups of four invocations (a probe checks once per adapter), else 'wide', without
+ *   timing (each pipeline takes most of a second to compile there). On other adapters, 'regular' and 'tiled' are
+ *   timed once per adapter for the life of the page or process, and the faster kept.
  * - 'timed': times every variant the device can run (once per adapter) and keeps the fastest.
  * - 'regular', 'wide', 'subgroup' or 'tiled': that variant, refused where the device cannot run it.
  */

@@ -4,7 +4,17 @@ import { type Dispatch, DispatchBuilder, grid, record } from '../gpu/dispatch.js
 import { dims } from '../gpu/kernels.js';
 import type { Resident, Runtime } from '../gpu/runtime.js';
 import type { OptimizerSnapshot } from '../io/model-file.js';
-import { initialParameters, type Layer, layout, Padder, packLayers, rowLimit, unpackLayers, unpad } from './layout.js';
+import {
+  flopsPerSample,
+  initialParameters,
+  type Layer,
+  layout,
+  Padder,
+  packLayers,
+  rowLimit,
+  unpackLayers,
+  unpad,
+} from './layout.js';
 import { Optimizer, optimizerKey } from './optimizers.js';
 import { PlanCache } from './plan.js';
 import { LOSS_SLOTS, STEP_SLOTS, StepValues } from './steps.js';
@@ -290,9 +300,9 @@ export class Network implements Resident {
     this.stepValues.flush(count);
   }
 
-  /** Multiply-adds x 2 of one training step of `rows` rows (forward, and backward to weights and inputs). */
+  /** Floating-point operations of one training step of `rows` rows. */
   stepFlops(rows: number): number {
-    return this.layers.reduce((sum, l) => sum + 6 * l.inp * l.out * rows, 0);
+    return rows * flopsPerSample([this.layers[0].inp, ...this.layers.map((l) => l.out)]);
   }
 
   /** Makes the activation buffers for a pass of `rows` rows before recording starts. */
