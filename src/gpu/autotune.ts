@@ -85,15 +85,24 @@ function whyNot(runtime: Runtime, name: MatmulVariantName): string {
 const probed = new Map<string, boolean>();
 
 /**
- * True where the device has 'subgroups' and cuts a 64-invocation workgroup into subgroups of four consecutive
- * invocations (lane = local_invocation_index % 4), as shaders/matmul_wide_subgroup.wgsl assumes: checked once
- * per adapter by running shaders/subgroup_probe.wgsl.
+ * True where the device has 'subgroups', its adapter reports (if it does) a subgroup size of exactly four, and
+ * it cuts a 64-invocation workgroup into subgroups of four consecutive invocations (lane = local_invocation_index
+ * % 4), as shaders/matmul_wide_subgroup.wgsl assumes: checked once per adapter by running
+ * shaders/subgroup_probe.wgsl.
  */
 export async function subgroupsOfFour(runtime: Runtime): Promise<boolean> {
   if (!runtime.pipelines.supports('subgroup_probe')) return false;
   const key = adapterKey(runtime.adapter);
   const known = probed.get(key);
   if (known !== undefined) return known;
+  // Where the adapter says its subgroup sizes, they must all be four: a size that may vary between pipelines
+  // could differ between the probe and the matmul.
+  const sizes = (runtime.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } })
+    .adapterInfo;
+  if (sizes?.subgroupMinSize !== undefined && (sizes.subgroupMinSize !== 4 || sizes.subgroupMaxSize !== 4)) {
+    probed.set(key, false);
+    return false;
+  }
   const out = runtime.createBuffer('subgroup-probe', 64 * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   const list: Dispatch[] = [];
   const builder = new DispatchBuilder(runtime);
