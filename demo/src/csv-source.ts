@@ -25,20 +25,6 @@ import type { DemoData, TableRun } from './data.js';
  */
 export const VALIDATION_FRACTION = 0.2;
 
-/**
- * `webgrad train`'s defaults for CSV files (TABLE_DEFAULTS in src/cli/datasets.ts, which imports Node's file
- * system and so cannot be bundled for the page): one hidden layer of 64 relu, Adam at 1e-3 with a cosine
- * schedule, batches of 32, PyTorch's initialisation, epochs enough for about 1,500 steps (20 to 500).
- */
-export const TABLE_DEFAULTS = {
-  hidden: [64],
-  learningRate: 1e-3,
-  batch: 32,
-  steps: 1500,
-  minEpochs: 20,
-  maxEpochs: 500,
-};
-
 /** Data that cannot be used, with the reason for the page: shown, not logged as a fault of the page. */
 export class DataError extends Error {}
 

@@ -4,7 +4,8 @@ import type { EpochInfo, LayerParameters, Loss, OptimizerOptions, StepInfo } fro
 import { decodeModel } from '../../src/io/model-file.js';
 import { createTrainer, type Trainer } from '../../src/worker/trainer.js';
 import { Curves } from './charts.js';
-import { CsvSource, DataError, NoTable, TABLE_DEFAULTS, withPreprocessing } from './csv-source.js';
+import { defaultEpochs, TABLE_DEFAULTS } from '../../src/cli/defaults.js';
+import { CsvSource, DataError, NoTable, withPreprocessing } from './csv-source.js';
 import { TableView } from './csv-view.js';
 import { type DatasetName, type DemoData, makeData, rowsAsFloat } from './data.js';
 import { describeDevice } from './device.js';
@@ -31,8 +32,8 @@ const PRESETS: Record<DatasetName, { rows: number; hidden: number[]; lr: number;
     rows: 0,
     hidden: TABLE_DEFAULTS.hidden,
     lr: TABLE_DEFAULTS.learningRate,
-    batch: TABLE_DEFAULTS.batch,
-    epochs: 20,
+    batch: TABLE_DEFAULTS.batchSize,
+    epochs: TABLE_DEFAULTS.epochs,
   },
 };
 const NOISE: Record<Exclude<DatasetName, 'mnist' | 'csv'>, number> = {
@@ -167,9 +168,7 @@ function tablePreset(): void {
 function tableEpochs(): void {
   const rows = csv.trainingRows();
   if (rows === 0) return;
-  const perEpoch = Math.ceil(rows / batchSize());
-  const { steps, minEpochs, maxEpochs } = TABLE_DEFAULTS;
-  ui.epochs.value = String(Math.min(maxEpochs, Math.max(minEpochs, Math.ceil(steps / perEpoch))));
+  ui.epochs.value = String(defaultEpochs(TABLE_DEFAULTS, rows, batchSize()));
 }
 
 /** Regression trains with square loss only; the loss chosen before comes back for classification. */

@@ -1,24 +1,12 @@
-import type { Init, Preprocessing, Task } from '../api.js';
+import type { Preprocessing, Task } from '../api.js';
 import { type Dataset, splitDataset } from '../data/dataset.js';
 import { circles, moons, twoSpirals, xor } from '../data/synthetic.js';
+import { type Defaults, TABLE_DEFAULTS } from './defaults.js';
 import { type DatasetName, type TrainArgs, UsageError } from './options.js';
 import { DataError, type Part, prepareTable } from './tables.js';
 
 export { DataError };
-
-/** What a dataset trains well with when no flag says otherwise. */
-export interface Defaults {
-  hidden: number[];
-  /** Epochs; with `steps`, the fewest. */
-  epochs: number;
-  /** When given: epochs enough for about this many steps (at least `epochs`, at most MAX_TABLE_EPOCHS). */
-  steps?: number;
-  batchSize: number;
-  learningRate: number;
-  /** Early stopping's patience in epochs; 0: off. */
-  patience: number;
-  init: Init;
-}
+export type { Defaults };
 
 /** Train, validation and test splits of one dataset, with its defaults. */
 export interface Prepared {
@@ -39,23 +27,6 @@ export interface Prepared {
   notes?: string[];
   defaults: Defaults;
 }
-
-/**
- * CSV tables (a few hundred to a few thousand rows, say): Adam at 1e-3 with batches of 32 for about 1,500 steps
- * (20 to 500 epochs), early stopping after 20 epochs without a better validation loss, torch.nn.Linear's
- * initialisation, one hidden layer of 64. See bench/tables.py for how these compare.
- */
-const TABLE_DEFAULTS: Defaults = {
-  hidden: [64],
-  epochs: 20,
-  steps: 1500,
-  batchSize: 32,
-  learningRate: 1e-3,
-  patience: 20,
-  init: 'torch',
-};
-/** The most epochs a CSV file's step budget gives. */
-export const MAX_TABLE_EPOCHS = 500;
 
 const GENERATED = {
   // Relu with He initialisation: Xavier-scaled tanh starts too smooth on two inputs to wind around a spiral.

@@ -1,5 +1,6 @@
 import type { Activation, Init, Loss, OptimizerOptions, ScheduleOptions } from '../api.js';
-import { type Defaults, MAX_TABLE_EPOCHS, type Prepared } from './datasets.js';
+import type { Prepared } from './datasets.js';
+import { defaultEpochs } from './defaults.js';
 import { type TrainArgs, UsageError } from './options.js';
 
 /** The model, optimizer and schedule a run uses: the flags, else the dataset's defaults. */
@@ -50,13 +51,6 @@ export function planRun(args: TrainArgs, data: Prepared): RunPlan {
     patience: data.val ? (args.patience ?? d.patience) : 0,
     init: d.init,
   };
-}
-
-/** The dataset's epochs; for a step budget, enough epochs of `rows` rows in batches of `batchSize` for it. */
-function defaultEpochs(d: Defaults, rows: number, batchSize: number): number {
-  if (d.steps === undefined) return d.epochs;
-  const perEpoch = Math.ceil(rows / batchSize);
-  return Math.min(MAX_TABLE_EPOCHS, Math.max(d.epochs, Math.ceil(d.steps / perEpoch)));
 }
 
 /** Full widths from --sizes: taken as given when they start and end with the data's sizes, else as hidden widths. */
