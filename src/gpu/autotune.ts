@@ -51,26 +51,30 @@ export async function chooseMatmul(
   runtime: Runtime,
   choice: MatmulChoice,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings | null }> {
-  const runnable = await runnableVariants(runtime);
-  if (choice === 'timed') return timeMatmul(runtime, runnable);
+  if (choice === 'timed') return timeMatmul(runtime, await runnableVariants(runtime));
   if (choice !== 'auto') {
-    if (!runnable.includes(choice)) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
+    if (!(await canRun(runtime, choice))) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
     return { variant: MATMUL_VARIANTS[choice], timings: null };
   }
   if (runsOnCpu(runtime.adapter)) {
-    return {
-      variant: MATMUL_VARIANTS[CPU_PREFERENCE.find((name) => runnable.includes(name)) ?? 'wide'],
-      timings: null,
-    };
+    for (const name of CPU_PREFERENCE) {
+      if (await canRun(runtime, name)) return { variant: MATMUL_VARIANTS[name], timings: null };
+    }
   }
   return timeMatmul(runtime, GPU_VARIANTS);
 }
 
-/** Variants the engine's device can run: all but 'subgroup' where subgroups are not groups of four. */
+/** Whether the device can run a variant: all can, but 'subgroup' only where subgroups are groups of four. */
+function canRun(runtime: Runtime, name: MatmulVariantName): Promise<boolean> | boolean {
+  return name !== 'subgroup' || subgroupsOfFour(runtime);
+}
+
+/** Variants the engine's device can run (see canRun). */
 export async function runnableVariants(runtime: Runtime): Promise<MatmulVariantName[]> {
   const names = Object.keys(MATMUL_VARIANTS) as MatmulVariantName[];
-  const fours = await subgroupsOfFour(runtime);
-  return names.filter((name) => name !== 'subgroup' || fours);
+  const runnable: MatmulVariantName[] = [];
+  for (const name of names) if (await canRun(runtime, name)) runnable.push(name);
+  return runnable;
 }
 
 function whyNot(runtime: Runtime, name: MatmulVariantName): string {

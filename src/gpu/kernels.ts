@@ -51,6 +51,12 @@ export const KERNELS = {
 
 export type KernelName = keyof typeof KERNELS;
 
+/** The device feature a kernel needs, if any. */
+export function kernelFeature(kernel: KernelName): GPUFeatureName | undefined {
+  const def: KernelDef = KERNELS[kernel];
+  return def.feature;
+}
+
 /** ACT in activations.wgsl. Softmax (9) is a row kernel of its own; coordinatewise code treats it as identity. */
 export const ACT: Record<Activation, number> = {
   identity: 0,
@@ -194,11 +200,6 @@ export const MATMUL_VARIANTS = {
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
 
-/** The device feature a kernel needs, if any. */
-export function kernelFeature(kernel: KernelName): GPUFeatureName | undefined {
-  const def: KernelDef = KERNELS[kernel];
-  return def.feature;
-}
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[MatmulVariantName];
 
 /** Milliseconds for the three training products at 256 x 256 x 256 (best of the rounds), per variant tried. */

@@ -4,9 +4,10 @@
  * wgpuInstanceProcessEvents), keeping a core busy; on a machine with few cores that core is taken from the
  * threads that run the shaders (SwiftShader), and the GPU work itself slows down. A Pace learns how long a unit
  * of work (a flop of training) takes, and has each read sleep, with nothing pending, until the work queued up to
- * and including its own should be nearly done; only then does the read map. One Pace follows a device's queue, so
- * that fits of different models on one engine share one estimate and one queue, and none falls behind. It sleeps a little short of the
- * estimate, so the map ends when the GPU does and each observation is the GPU's own time, not the sleep's.
+ * and including its own should be nearly done; only then does the read map. It sleeps a little short of the
+ * estimate, so the map ends when the GPU does and each observation is the GPU's own time, not the sleep's. One
+ * Pace follows a device's queue, so fits of different models on one engine share one estimate and one queue, and
+ * none falls behind.
  */
 export class Pace {
   /**

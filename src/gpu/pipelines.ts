@@ -23,7 +23,10 @@ export class Pipelines {
     private readonly sources: Record<string, string> = shaderSources,
   ) {}
 
-  /** Compiles every kernel's module (those the device supports) and rejects with a ShaderError naming file:line for any WGSL error. */
+  /**
+   * Compiles the module of every kernel the device supports, and rejects with a ShaderError naming file:line for
+   * any WGSL error.
+   */
   async compileAll(): Promise<void> {
     const errors: string[] = [];
     for (const name of Object.keys(KERNELS) as KernelName[]) {

@@ -307,15 +307,14 @@ export class Runtime {
     }
     const device = this.device;
     device.queue.submit([encoder.finish()]);
-    const pace = paced && this.pacedReads ? this.pace : null;
-    const ticket = pace?.submit(paced?.units ?? 0);
+    const ticket = paced && this.pacedReads ? this.pace.submit(paced.units) : null;
     try {
-      if (pace && ticket) await pace.wait(ticket);
+      if (ticket) await this.pace.wait(ticket);
       const mapped = performance.now();
       await buffer.mapAsync(GPUMapMode.READ, 0, total);
-      if (pace && ticket) pace.done(ticket, performance.now() - mapped);
+      if (ticket) this.pace.done(ticket, performance.now() - mapped);
     } catch (error) {
-      if (pace && ticket) pace.done(ticket, 0, false);
+      if (ticket) this.pace.done(ticket, 0, false);
       // A map aborted because the device went away: report the loss, not the bare AbortError, once the
       // device's lost promise has had its moment to settle.
       await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);

@@ -44,6 +44,8 @@ export class Network implements Resident {
   readonly floats: number;
   /** Most rows one pass holds; larger batches run as micro-batches whose gradients are summed on the GPU. */
   readonly maxRows: number;
+  /** Floating-point operations of one training step per sample (see layout.ts). */
+  readonly flopsPerSample: number;
   params!: GPUBuffer;
   grads!: GPUBuffer;
   losses!: GPUBuffer;
@@ -68,6 +70,7 @@ export class Network implements Resident {
   ) {
     this.loss = options.loss;
     ({ layers: this.layers, floats: this.floats } = layout(options.sizes, options.activations));
+    this.flopsPerSample = flopsPerSample(options.sizes);
     this.maxRows = rowLimit(this.layers, this.floats, runtime.limits, runtime.matmul.rows, options.microBatchSize);
     this.firstRows = options.batchSize ?? 1;
     this.allocate();
@@ -141,7 +144,7 @@ export class Network implements Resident {
     const buffers = [this.params, ...(opt?.stateBuffers ?? [])];
     // Queued behind the training steps: paced to their end, so that the wait does not poll meanwhile.
     const ranges = buffers.map((buffer) => ({ buffer, offset: 0, size: this.floats * 4 }));
-    const flats = await this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges, { units: 0 });
+    const flats = await this.read(ranges, { units: 0 });
     const [params, ...state] = flats.map((f) => unpackLayers(this.layers, f));
     const optimizer = opt ? { options: opt.options, clipNorm: opt.clipNorm, step: optimizerStep, state } : null;
     return { step, params, optimizer };
@@ -300,19 +303,17 @@ export class Network implements Resident {
     this.stepValues.flush(count);
   }
 
-  /** Floating-point operations of one training step of `rows` rows. */
-  stepFlops(rows: number): number {
-    return rows * flopsPerSample([this.layers[0].inp, ...this.layers.map((l) => l.out)]);
-  }
-
   /** Makes the activation buffers for a pass of `rows` rows before recording starts. */
   prepare(rows: number): void {
     this.plans.reserve(Math.min(rows, this.maxRows));
   }
 
-  /** Copies ranges to the CPU in one submit. */
-  read(ranges: { buffer: GPUBuffer; offset: number; size: number }[]): Promise<Float32Array[]> {
-    return this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges);
+  /** Copies ranges to the CPU in one submit (`paced`: see Runtime.readBack). */
+  read(
+    ranges: { buffer: GPUBuffer; offset: number; size: number }[],
+    paced?: { units: number },
+  ): Promise<Float32Array[]> {
+    return this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges, paced);
   }
 
   /**

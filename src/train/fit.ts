@@ -193,7 +193,7 @@ class FitRun {
     pass.end();
     net.flushSteps(slot);
     const ranges = [{ buffer: net.losses, offset: 8, size: 8 * group.rows.length }];
-    const units = group.rows.reduce((sum, rows) => sum + net.stepFlops(rows), 0);
+    const units = net.flopsPerSample * group.rows.reduce((sum, rows) => sum + rows, 0);
     const read = net.runtime.readBack(encoder, ranges, { units });
     // Settled in order, or dropped after a device loss; a read that fails before its turn must not surface as
     // an unhandled rejection (awaiting it still throws).
