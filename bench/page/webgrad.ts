@@ -111,17 +111,9 @@ export async function benchWebgradMatmul(
  * values and submits it, step() does both.
  */
 export async function trainingCase(engine: Engine, sizes: number[], batch: number) {
-  const model: Mlp = engine.mlp({
-    sizes,
-    activations: [...sizes.slice(2).map(() => 'relu' as const), 'identity'],
-    loss: 'cross_entropy',
-    seed: 1,
-    batchSize: batch,
-  });
-  const x = Float32Array.from({ length: batch * sizes[0] }, (_, i) => Math.sin(i) / 2);
-  const y = Uint32Array.from({ length: batch }, (_, i) => i % sizes[sizes.length - 1]);
+  const model = benchModel(engine, sizes, batch);
   const net = model.network;
-  const ds = await net.datasets.get({ x, y }, 'bench');
+  const ds = await net.datasets.get(benchData(sizes, batch), 'bench');
   const optimizer = net.optimizerFor({ type: 'sgd', learningRate: 0.01 });
   const record = (descriptor?: GPUComputePassDescriptor, end?: (encoder: GPUCommandEncoder) => void) => {
     const encoder = engine.device.createCommandEncoder();
@@ -179,17 +171,9 @@ export async function measureRecording(device: GPUDevice, variant: MatmulChoice 
 export async function webgradFitCase(batch: number, device: GPUDevice) {
   const engine = await engineFor(device);
   const steps = batch >= 8192 ? 4 : batch >= 1024 ? 8 : 16;
-  const model = engine.mlp({
-    sizes: [784, 256, 256, 10],
-    activations: ['relu', 'relu', 'identity'],
-    loss: 'cross_entropy',
-    seed: 1,
-  });
-  const n = batch * steps;
-  const data = {
-    x: Float32Array.from({ length: n * 784 }, (_, i) => Math.sin(i) / 2),
-    y: Uint32Array.from({ length: n }, (_, i) => i % 10),
-  };
+  const sizes = [784, 256, 256, 10];
+  const model = benchModel(engine, sizes, batch);
+  const data = benchData(sizes, batch * steps);
   return {
     steps,
     async fit(epochs: number): Promise<number> {
@@ -198,5 +182,24 @@ export async function webgradFitCase(batch: number, device: GPUDevice) {
       return performance.now() - t0;
     },
     dispose: () => model.dispose(),
+  };
+}
+
+/** The benchmark's MLP: relu between the layers, softmax cross-entropy, seed 1. */
+function benchModel(engine: Engine, sizes: number[], batch: number): Mlp {
+  return engine.mlp({
+    sizes,
+    activations: [...sizes.slice(2).map(() => 'relu' as const), 'identity'],
+    loss: 'cross_entropy',
+    seed: 1,
+    batchSize: batch,
+  });
+}
+
+/** `rows` rows of fixed inputs and class labels for a model of these sizes. */
+function benchData(sizes: number[], rows: number) {
+  return {
+    x: Float32Array.from({ length: rows * sizes[0] }, (_, i) => Math.sin(i) / 2),
+    y: Uint32Array.from({ length: rows }, (_, i) => i % sizes[sizes.length - 1]),
   };
 }
