@@ -1,7 +1,8 @@
 import { chooseMatmul, type MatmulChoice, runsOnCpu } from './gpu/autotune.js';
 import { MATMUL_VARIANTS } from './gpu/kernels.js';
 import { pollsWhileWaiting } from './gpu/pace.js';
-import { type DeviceSource, describeAdapter, requestDevice, Runtime } from './gpu/runtime.js';
+import { describeAdapter, requestDevice } from './gpu/device.js';
+import { type DeviceSource, Runtime } from './gpu/runtime.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
 import type { Architecture } from './io/state-dict.js';

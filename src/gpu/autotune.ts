@@ -10,7 +10,8 @@ import {
   type MatmulVariantName,
   matmulGroups,
 } from './kernels.js';
-import type { AdapterDescription, Runtime } from './runtime.js';
+import type { AdapterDescription } from './device.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the

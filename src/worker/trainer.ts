@@ -17,7 +17,7 @@
 import type { LayerParameters, MlpOptions } from '../core/types.js';
 import type { TrainingData } from '../data/validate.js';
 import type { EngineOptions } from '../engine.js';
-import type { AdapterDescription } from '../gpu/runtime.js';
+import type { AdapterDescription } from '../gpu/device.js';
 import type { EpochInfo, FitOptions, History, StepInfo } from '../train/options.js';
 import { type Event, fromWire, type Reply, type Request } from './protocol.js';
 

@@ -2,7 +2,7 @@
 // cache, option checking, and that every kernel trains a model to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GPU_VARIANTS, runnableVariants, runsOnCpu, subgroupsOfFour } from '../../src/gpu/autotune.js';
-import type { AdapterDescription } from '../../src/gpu/runtime.js';
+import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
 import { expectClose } from '../reference/check.js';
