@@ -137,14 +137,15 @@ export const dims = {
     f32(d.hitScale),
   ],
   bias_grad: (d: { M: number; ld: number; accumulate: boolean }): UniformWord[] => [d.M, d.ld, Number(d.accumulate)],
-  gather: (d: { rows: number; inp: number; ldx: number; out: number; ldy: number; scale: number }): UniformWord[] => [
-    d.rows,
-    d.inp,
-    d.ldx,
-    d.out,
-    d.ldy,
-    f32(d.scale),
-  ],
+  gather: (d: {
+    rows: number;
+    inp: number;
+    ldx: number;
+    out: number;
+    ldy: number;
+    scale: number;
+    shift: number;
+  }): UniformWord[] => [d.rows, d.inp, d.ldx, d.out, d.ldy, f32(d.scale), d.shift],
   sgd: (d: { count: number; momentum: number; weightDecay: number; maxNorm: number }): UniformWord[] => [
     d.count,
     f32(d.momentum),

@@ -88,6 +88,8 @@ function gatherPass(c: Ctx, source: GpuDataset, list: Dispatch[]): void {
   const { layers, runtime } = c.net;
   const first = layers[0];
   const last = layers[layers.length - 1];
+  const ldy = source.yIndices ? 1 : last.ldOut;
+  const shift = gatherShift(Math.max(first.ldIn, ldy) / 4);
   c.builder.add(
     list,
     'gather',
@@ -97,12 +99,23 @@ function gatherPass(c: Ctx, source: GpuDataset, list: Dispatch[]): void {
       inp: first.inp,
       ldx: first.ldIn,
       out: source.yIndices ? 1 : last.out,
-      ldy: source.yIndices ? 1 : last.ldOut,
+      ldy,
       scale: source.scale,
+      shift,
     }),
     [c.net.steps, source.order, source.x, source.y, c.act.x, c.act.y],
-    grid(runtime, (c.shape.rows * Math.max(first.ldIn, last.ldOut)) / 4, 64),
+    grid(runtime, c.shape.rows * 2 ** shift, 64),
   );
+}
+
+// Invocations a row gets at most. On SwiftShader each invocation costs far more than a loop step: one per vec4
+// took about six times as long as eight per row for a 1024 x 784 batch, and four or eight per row were the
+// fastest. A GPU still gets rows x 8 invocations, plenty for a copy this size.
+const GATHER_LANES = 8;
+
+/** log2 of the invocations the gather gives a row of `vec4s` vec4s: one each, at most GATHER_LANES. */
+function gatherShift(vec4s: number): number {
+  return Math.ceil(Math.log2(Math.min(Math.max(vec4s, 1), GATHER_LANES)));
 }
 
 /** Z_j = F_{j-1} W_jᵀ + b_j with the activation fused, F_j = σ_j(Z_j); softmax as its own row kernel. */

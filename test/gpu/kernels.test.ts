@@ -33,7 +33,7 @@ const samples: Record<keyof typeof dims, UniformWord[]> = {
   loss: dims.loss({ M: 1, N: 2, ld: 3, scale: 0.5 }),
   loss_reduce: dims.loss_reduce({ M: 1, scale: 0.5, accumulate: true, hitScale: 0.25 }),
   bias_grad: dims.bias_grad({ M: 1, ld: 2, accumulate: false }),
-  gather: dims.gather({ rows: 1, inp: 2, ldx: 3, out: 4, ldy: 5, scale: 0.5 }),
+  gather: dims.gather({ rows: 1, inp: 2, ldx: 3, out: 4, ldy: 5, scale: 0.5, shift: 6 }),
   sgd: dims.sgd({ count: 1, momentum: 0.5, weightDecay: 0.25, maxNorm: 2 }),
   adam: dims.adam({ count: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, maxNorm: 3 }),
   grad_norm: dims.grad_norm({ count: 1 }),

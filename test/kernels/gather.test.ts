@@ -21,10 +21,10 @@ describe('gather', () => {
     const y = Float32Array.from(randomArray(n * out, 72));
     const [, , , xb, yb] = await runKernel(engine, 'gather', {
       constants: { BYTES: 0, Y_INDICES: 0 },
-      dims: [rows, inp, 8, out, 4, { f32: 2 }],
+      dims: [rows, inp, 8, out, 4, { f32: 2 }, 1], // two invocations a row, one vec4 each
       step: [{ f32: 0 }, { f32: 0 }, 0, start],
       buffers: [order, x, y, new Float32Array(rows * 8).fill(9), new Float32Array(rows * 4).fill(9)],
-      workgroups: [2],
+      workgroups: [1],
     });
     for (let r = 0; r < rows; r++) {
       const src = order[start + r];
@@ -39,7 +39,7 @@ describe('gather', () => {
     const labels = Uint32Array.from({ length: n }, (_, i) => i % 10);
     const [, , , xb, yb] = await runKernel(engine, 'gather', {
       constants: { BYTES: 1, Y_INDICES: 1 },
-      dims: [rows, inp, 8, 1, 1, { f32: 1 / 255 }],
+      dims: [rows, inp, 8, 1, 1, { f32: 1 / 255 }, 3], // eight invocations a row, six with nothing to do
       step: [{ f32: 0 }, { f32: 0 }, 0, start],
       buffers: [order, words, labels, rows * 8, rows],
       workgroups: [2],
@@ -60,7 +60,7 @@ describe('gather', () => {
     const scale = 0.3;
     const [, , , xb, yb] = await runKernel(engine, 'gather', {
       constants: { BYTES: 1, Y_INDICES: 0 },
-      dims: [rows, wide, wide, out, 4, { f32: scale }],
+      dims: [rows, wide, wide, out, 4, { f32: scale }, 1], // two invocations a row: one takes two vec4s
       step: [{ f32: 0 }, { f32: 0 }, 0, start],
       buffers: [order, new Uint32Array(bytes.buffer), y, new Float32Array(rows * wide).fill(9), rows * 4],
       workgroups: [1],
