@@ -24,12 +24,8 @@ override CLIP: bool = false;
 @group(0) @binding(5) var<storage, read_write> v: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> norm: array<f32>;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= dims.count) {
-    return;
-  }
+// The update of vec4 i.
+fn update(i: u32) {
   var g = grads[i];
   if (CLIP) {
     g *= min(1.0, dims.max_norm / (sqrt(norm[0]) + 1e-6));
@@ -47,4 +43,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let mhat = mi / (1.0 - pow(dims.beta1, step.t));
   let vhat = vi / (1.0 - pow(dims.beta2, step.t));
   params[i] = p - step.lr * mhat / (sqrt(vhat) + dims.eps);
+}
+
+// Each invocation strides through the buffer by the grid's size: the host sizes the grid for a few vec4s per
+// invocation, since on CPU implementations an invocation costs more than a loop step.
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * nwg.y * 64u;
+  for (var i = gid.x + gid.y * nwg.x * 64u; i < dims.count; i += stride) {
+    update(i);
+  }
 }
