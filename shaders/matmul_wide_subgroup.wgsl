@@ -4,8 +4,8 @@
 // instead of 32 (NT, NN), and a k of TN 5 instead of 8. That pays where a load costs far more than a broadcast:
 // on SwiftShader, which runs four invocations in the lanes of one SIMD register and emulates every storage load
 // with a run-time address as a per-lane gather.
-// It assumes subgroups of exactly four invocations, consecutive in local_invocation_index: src/gpu/autotune.ts
-// runs it only where shaders/subgroup_probe.wgsl has shown that. Neighbours always step along the columns (no
+// It assumes subgroups of exactly four invocations, consecutive in local_invocation_index, so that its workgroup
+// of four is one subgroup: src/gpu/autotune.ts runs it only where shaders/subgroup_probe.wgsl has shown that. Neighbours always step along the columns (no
 // stepping along rows for narrow N, which would give the lanes different rows of A).
 enable subgroups;
 // Invocations leave only as whole subgroups, which is all subgroupBroadcast needs; the workgroup-wide
@@ -213,16 +213,19 @@ fn tn_shared(m0: u32, col4: u32, lane: u32) {
   }
 }
 
-@compute @workgroup_size(64)
+// A workgroup is one subgroup: four invocations side by side, 16 rows x 64 columns of C. Small workgroups give
+// SwiftShader many to spread over its threads when C is small: at batch 64 the 128 x 128 tile of the other
+// wide kernel left two workgroups for the whole first layer, half their invocations idle.
+@compute @workgroup_size(4)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
-  let m0 = (wid.y * 8u + li / 8u) * 16u;
-  let col4 = (wid.x * 8u + li % 8u) * 4u;
-  // Whole subgroups past C leave. A lane past C in a subgroup that stays computes on clamped loads, to take part
-  // in the broadcasts, and stores nothing (store() checks bounds).
+  let m0 = wid.y * 16u;
+  let col4 = (wid.x * 4u + li) * 4u;
+  // A subgroup past C leaves whole. A lane past C in a subgroup that stays computes on clamped loads, to take
+  // part in the broadcasts, and stores nothing (store() checks bounds).
   if (subgroupAll(m0 >= dims.M || 4u * col4 >= dims.N)) {
     return;
   }

@@ -192,9 +192,10 @@ export const MATMUL_VARIANTS = {
   wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
   /**
    * shaders/matmul_wide.wgsl with shaders/matmul_wide_subgroup.wgsl: the wide blocking, each value of A loaded once
-   * per subgroup of four and shared by subgroupBroadcast. Needs the 'subgroups' feature, with subgroups of four.
+   * per subgroup of four and shared by subgroupBroadcast; a workgroup is one subgroup, 16 rows x 64 columns.
+   * Needs the 'subgroups' feature, with subgroups of four.
    */
-  subgroup: { name: 'subgroup', kernel: 'matmul_subgroup', rows: 128, cols: 128 },
+  subgroup: { name: 'subgroup', kernel: 'matmul_subgroup', rows: 16, cols: 64 },
   /** shaders/matmul_tiled.wgsl: 16x16 invocations of 4 rows x 4 columns, K staged in workgroup memory. */
   tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64 },
 } as const;
