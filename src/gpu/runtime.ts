@@ -1,7 +1,7 @@
 import { DeviceLostError } from '../core/errors.js';
 import type { AdapterDescription } from './device.js';
 import { MATMUL_VARIANTS, type MatmulTimings, type MatmulVariant, SLOT_BYTES } from './kernels.js';
-import { Pace } from './pace.js';
+import { mapWhenDone, Pace } from './pace.js';
 import { Pipelines } from './pipelines.js';
 
 /** Live GPU memory owned by an engine and its models. */
@@ -254,10 +254,12 @@ export class Runtime {
     device.queue.submit([encoder.finish()]);
     const ticket = paced && this.pacedReads ? this.pace.submit(paced.units) : null;
     try {
-      if (ticket) await this.pace.wait(ticket);
-      const mapped = performance.now();
-      await buffer.mapAsync(GPUMapMode.READ, 0, total);
-      if (ticket) this.pace.done(ticket, performance.now() - mapped);
+      if (ticket) {
+        await this.pace.wait(ticket);
+        const mapped = performance.now();
+        const probes = await mapWhenDone(buffer, total, this.pace.msPerUnit * ticket.units);
+        this.pace.done(ticket, probes === 1 ? 0 : performance.now() - mapped);
+      } else await buffer.mapAsync(GPUMapMode.READ, 0, total);
     } catch (error) {
       if (ticket) this.pace.done(ticket, 0, false);
       // A map aborted because the device went away: report the loss, not the bare AbortError, once the

@@ -1,7 +1,7 @@
 // src/gpu/pace.ts: when a read of GPU work maps (Node on a CPU adapter), on a fake clock.
 import { describe, expect, it } from 'vitest';
 import { runsOnCpu } from '../../src/gpu/autotune.js';
-import { Pace } from '../../src/gpu/pace.js';
+import { mapWhenDone, PROBE, Pace } from '../../src/gpu/pace.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
 import { useEngine } from '../gpu.js';
 
@@ -97,6 +97,69 @@ describe('Pace', () => {
     pace.done(failed, 0, false);
     expect(pace.msPerUnit).toBe(2);
     expect(pace.remaining(next)).toBeCloseTo(0.8 * 20 - 1, 9);
+  });
+});
+
+/**
+ * A buffer whose GPU work is done at `doneAt` on a fake clock that moves only when mapWhenDone sleeps: a map asked
+ * for after that resolves, one asked for before stays pending until unmap() aborts it.
+ */
+function fakeBuffer(doneAt: number, failAt = Number.POSITIVE_INFINITY) {
+  const clock = { t: 0 };
+  const calls = { maps: 0, unmaps: 0, sleeps: [] as number[] };
+  let abort: ((e: Error) => void) | null = null;
+  const buffer = {
+    mapAsync: () => {
+      calls.maps++;
+      if (clock.t >= failAt) return Promise.reject(new Error('device lost'));
+      if (clock.t >= doneAt) return Promise.resolve();
+      return new Promise<void>((_, reject) => {
+        abort = reject;
+      });
+    },
+    unmap: () => {
+      calls.unmaps++;
+      abort?.(new DOMException('unmapped before the map finished', 'AbortError'));
+      abort = null;
+    },
+  } as unknown as GPUBuffer;
+  const sleep = async (ms: number) => {
+    calls.sleeps.push(ms);
+    clock.t += ms;
+  };
+  return { buffer, calls, sleep };
+}
+
+describe('mapWhenDone', () => {
+  it('maps once when the work is already done', async () => {
+    const { buffer, calls, sleep } = fakeBuffer(0);
+    expect(await mapWhenDone(buffer, 16, 100, sleep)).toBe(1);
+    expect(calls).toMatchObject({ maps: 1, unmaps: 0 });
+  });
+
+  it('withdraws each probe that finds the work running and tries again a twentieth of the expected time later', async () => {
+    const { buffer, calls, sleep } = fakeBuffer(40);
+    const probes = await mapWhenDone(buffer, 16, 200, sleep);
+    // Probes at 0, 11, 22 and 33 ms (each a 1 ms window, then a 10 ms gap) find the work running; the one at 44
+    // finds it done at 40.
+    expect(probes).toBe(5);
+    expect(calls.maps).toBe(5);
+    expect(calls.unmaps).toBe(4);
+    expect(calls.sleeps).toEqual([1, 10, 1, 10, 1, 10, 1, 10, 1]);
+  });
+
+  it('keeps the gap between probes within bounds', async () => {
+    const short = fakeBuffer(5);
+    await mapWhenDone(short.buffer, 16, 0, short.sleep);
+    expect(short.calls.sleeps[1]).toBe(PROBE.minGapMs);
+    const long = fakeBuffer(50);
+    await mapWhenDone(long.buffer, 16, 1e6, long.sleep);
+    expect(long.calls.sleeps[1]).toBe(PROBE.maxGapMs);
+  });
+
+  it('rejects as the map does when the device fails between probes', async () => {
+    const { buffer, sleep } = fakeBuffer(1000, 20);
+    await expect(mapWhenDone(buffer, 16, 200, sleep)).rejects.toThrow('device lost');
   });
 });
 
