@@ -132,7 +132,9 @@ export async function trainingCase(engine: Engine, sizes: number[], batch: numbe
 
 /**
  * One training step (gather, forward, softmax cross-entropy, backward, SGD lr 0.01; one submit) of the MLP
- * 784-256-256-10 with relu, on a batch of `batch` samples already on `device`.
+ * 784-256-256-10 with relu, on a batch of `batch` samples already on `device`. The steps are waited for with
+ * engine.finish(), as a user of webgrad waits: in Node on a CPU adapter it asks in short probes rather than
+ * keeping a wait pending, which dawn.node answers by polling without pause (see src/gpu/pace.ts).
  */
 export async function benchWebgradTraining(
   batch: number,
@@ -142,7 +144,7 @@ export async function benchWebgradTraining(
   const engine = await engineIfRunnable(device, variant);
   if (!engine) return null;
   const { model, step } = await trainingCase(engine, [784, 256, 256, 10], batch);
-  return { run: () => step(), dispose: () => model.dispose() };
+  return { run: () => step(), sync: () => engine.finish(), dispose: () => model.dispose() };
 }
 
 /**

@@ -46,8 +46,8 @@ export class Runtime {
   dummyRead!: GPUBuffer;
   /** @internal */ dummyWrite!: GPUBuffer;
   /**
-   * @internal Whether reads given a Pace sleep before mapping: set in Node on adapters that run on the CPU,
-   * where a pending map keeps a core polling (see gpu/pace.ts).
+   * @internal Whether reads wait without a pending map (see gpu/pace.ts): those given a Pace sleep first, and all
+   * map in short probes. Set in Node on adapters that run on the CPU, where a pending map keeps a core polling.
    */
   pacedReads = false;
   /** @internal The queue's pace, learned from paced reads (one queue, so one pace for every model on it). */
@@ -91,7 +91,7 @@ export class Runtime {
       const why = info.message ? `${info.reason}: ${info.message}` : info.reason;
       this.failure = new DeviceLostError(`webgrad: the GPU device was lost (${why})`);
     });
-    this.dummyRead = this.createBuffer('dummy-read', SLOT_BYTES, GPUBufferUsage.STORAGE);
+    this.dummyRead = this.createBuffer('dummy-read', SLOT_BYTES, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     this.dummyWrite = this.createBuffer('dummy-write', SLOT_BYTES, GPUBufferUsage.STORAGE);
   }
 
@@ -170,7 +170,11 @@ export class Runtime {
   /** Resolves when all submitted GPU work has finished; rejects if the device reported an error. */
   async finish(): Promise<void> {
     this.check();
-    await this.device.queue.onSubmittedWorkDone();
+    // A read of one word, queued behind all the work, waits as reads do: in probes where a pending wait polls.
+    // (A map waits for the work that uses its buffer, so the read must copy something.)
+    if (this.pacedReads) {
+      await this.readBack(this.device.createCommandEncoder(), [{ buffer: this.dummyRead, offset: 0, size: 4 }]);
+    } else await this.device.queue.onSubmittedWorkDone();
     this.check();
   }
 
@@ -238,9 +242,9 @@ export class Runtime {
 
   /**
    * @internal Copies ranges into one mappable buffer at the end of `encoder`, submits it, and resolves with
-   * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile. With `paced` (the
-   * submit holds `units` of work, in flops) and pacedReads set, the map first waits as the pace estimates (see
-   * gpu/pace.ts).
+   * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile. With pacedReads set,
+   * the map is made in short probes, and with `paced` (the submit holds `units` of work, in flops) it first
+   * waits as the pace estimates (see gpu/pace.ts).
    */
   async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[], paced?: { units: number }): Promise<Float32Array[]> {
     const total = ranges.reduce((n, r) => n + r.size, 0);
@@ -254,11 +258,11 @@ export class Runtime {
     device.queue.submit([encoder.finish()]);
     const ticket = paced && this.pacedReads ? this.pace.submit(paced.units) : null;
     try {
-      if (ticket) {
-        await this.pace.wait(ticket);
-        const mapped = performance.now();
-        const probes = await mapWhenDone(buffer, total, this.pace.msPerUnit * ticket.units);
-        this.pace.done(ticket, probes === 1 ? 0 : performance.now() - mapped);
+      if (ticket) await this.pace.wait(ticket);
+      const mapped = performance.now();
+      if (this.pacedReads) {
+        const probes = await mapWhenDone(buffer, total, ticket ? this.pace.msPerUnit * ticket.units : 0);
+        if (ticket) this.pace.done(ticket, probes === 1 ? 0 : performance.now() - mapped);
       } else await buffer.mapAsync(GPUMapMode.READ, 0, total);
     } catch (error) {
       if (ticket) this.pace.done(ticket, 0, false);

@@ -185,3 +185,63 @@ describe('paced reads in fit()', () => {
     }
   });
 });
+
+describe('probed reads', () => {
+  it('finish() and unpaced reads wait without onSubmittedWorkDone or a long pending map', async () => {
+    const model = engine.mlp({ sizes: [3, 8, 2], activations: ['tanh', 'identity'], loss: 'mse', seed: 3 });
+    const x = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    const y = Float32Array.from({ length: 8 }, (_, i) => Math.cos(i));
+    const queue = engine.device.queue;
+    const original = queue.onSubmittedWorkDone;
+    let waits = 0;
+    queue.onSubmittedWorkDone = function (this: GPUQueue) {
+      waits++;
+      return original.call(this);
+    };
+    const was = engine.pacedReads;
+    engine.pacedReads = true;
+    try {
+      const before = await model.getParameters();
+      for (let i = 0; i < 5; i++) model.sgdStep(x, y, 0.1);
+      await engine.finish();
+      expect(Number.isFinite(await model.lastLoss())).toBe(true);
+      expect(await model.getParameters()).not.toEqual(before);
+      expect(waits).toBe(0);
+    } finally {
+      engine.pacedReads = was;
+      queue.onSubmittedWorkDone = original;
+    }
+    model.dispose();
+  });
+
+  it('finish() resolves only once the work submitted before it is done', async () => {
+    const rows = 256;
+    const model = engine.mlp({
+      sizes: [256, 512, 512, 10],
+      activations: ['relu', 'relu', 'identity'],
+      loss: 'cross_entropy',
+      seed: 4,
+      batchSize: rows,
+    });
+    const x = Float32Array.from({ length: rows * 256 }, (_, i) => Math.sin(i));
+    const y = Uint32Array.from({ length: rows }, (_, i) => i % 10);
+    const was = engine.pacedReads;
+    engine.pacedReads = true;
+    try {
+      model.sgdStep(x, y, 0.01);
+      await engine.finish(); // compiled and warm
+      const t0 = performance.now();
+      for (let i = 0; i < 4; i++) model.sgdStep(x, y, 0.01);
+      await engine.finish();
+      const work = performance.now() - t0;
+      // Had finish() returned early, the queue would still hold most of the steps.
+      const t1 = performance.now();
+      await engine.device.queue.onSubmittedWorkDone();
+      const left = performance.now() - t1;
+      expect(left).toBeLessThan(Math.max(20, 0.2 * work));
+    } finally {
+      engine.pacedReads = was;
+    }
+    model.dispose();
+  });
+});
