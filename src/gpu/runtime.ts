@@ -142,7 +142,8 @@ export class Runtime {
       const { device } = await source();
       this.attach(device);
       await this.pipelines.compileAll();
-      // A replacement device without subgroups still runs the same blocking (same tile, so buffers fit).
+      // A replacement device without subgroups runs the same blocking unshared. Its tile is larger, so every batch
+      // the subgroup kernel's row limit allowed still fits; activations are made again for it.
       if (!this.pipelines.supports(this.matmul.kernel))
         this.matmulChoice = { variant: MATMUL_VARIANTS.wide, timings: null };
       for (const resident of this.residents) resident.rebuild();

@@ -95,6 +95,57 @@ describe('createEngine({ matmul })', () => {
     expect(auto.matmul.name).toBe(runsOnCpu(auto.adapter) ? 'wide' : auto.matmul.name);
   });
 
+  it("a 'subgroup' fit whose replacement device has no subgroups recovers onto 'wide' and ends where it would have", async () => {
+    const data = twoSpirals(120, { seed: 4 });
+    const run = async (loseAt: number | null) => {
+      const engine = await createEngine({ matmul: 'subgroup' });
+      engines.push(engine);
+      const model = engine.mlp({
+        sizes: [2, 24, 2],
+        activations: ['tanh', 'identity'],
+        loss: 'cross_entropy',
+        seed: 6,
+      });
+      // A replacement device is asked for without 'subgroups', as from an adapter that stopped offering it.
+      const proto = GPUAdapter.prototype;
+      const requestDevice = proto.requestDevice;
+      proto.requestDevice = function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor) {
+        const requiredFeatures = [...(descriptor?.requiredFeatures ?? [])].filter((f) => f !== 'subgroups');
+        return requestDevice.call(this, { ...descriptor, requiredFeatures });
+      };
+      let lost = false;
+      try {
+        const history = await model.fit(data, {
+          epochs: 6,
+          batchSize: 30,
+          stepsPerSubmit: 2,
+          checkpointEvery: 4,
+          optimizer: { type: 'sgd', learningRate: 0.1 },
+          onStep: (s) => {
+            if (s.step === loseAt && !lost) {
+              lost = true;
+              engine.loseDevice();
+            }
+          },
+        });
+        return { engine, history, params: await model.getParameters() };
+      } finally {
+        proto.requestDevice = requestDevice;
+      }
+    };
+    const whole = await run(null);
+    const broken = await run(13);
+    expect(broken.history.deviceLosses).toBe(1);
+    expect(broken.engine.device.features.has('subgroups')).toBe(false);
+    expect(broken.engine.matmul.name).toBe('wide');
+    expect(whole.engine.matmul.name).toBe('subgroup');
+    // The steps after the loss ran on the other kernel: the same sums in another order.
+    broken.params.forEach((layer, l) => {
+      expectClose(layer.weight, whole.params[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
+      expectClose(layer.bias, whole.params[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
+    });
+  });
+
   it('every kernel the device can run trains a model to the same parameters', async () => {
     // Same seed, data and steps: the kernels sum in different orders, so f32 rounding differs, nothing else.
     const data = twoSpirals(300, { seed: 3 });
