@@ -20,6 +20,9 @@ struct Dims {
 
 override FORM: u32 = 0u;
 override EPILOGUE: u32 = 0u;
+// TN only, in the kernels that implement it (matmul_wide.wgsl's two entry points): also write the bias gradient,
+// Σ_k A[k, m], to act_out, saving the separate bias_grad dispatch.
+override BIAS_GRAD: bool = false;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -48,4 +51,17 @@ fn store(m: u32, q: u32, acc: vec4<f32>, bias: vec4<f32>) {
   if (EPILOGUE == 2u && ACT != 0u && ACT != 9u) {
     act_out[idx] = select(vec4<f32>(0.0), act4(v), keep);
   }
+}
+
+// The bias gradient of the four rows of C in vec4 q (Σ over K of A's column), written or, with EPILOGUE 1, added;
+// by the invocations whose block starts at column 0. Pad rows sum A's zero pad columns and stay zero.
+fn store_bias_grad(q: u32, s: vec4<f32>) {
+  if (4u * q >= dims.M) {
+    return;
+  }
+  var v = s;
+  if (EPILOGUE == 1u) {
+    v += act_out[q];
+  }
+  act_out[q] = v;
 }

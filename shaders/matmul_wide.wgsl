@@ -229,6 +229,10 @@ fn tn(m0: u32, col4: u32) {
   let q2 = min(col4 + 2u, dims.ldb - 1u);
   let q3 = min(col4 + 3u, dims.ldb - 1u);
   let k4 = dims.K & ~3u;
+  var s0 = vec4<f32>(0.0);
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  var s3 = vec4<f32>(0.0);
   for (var k = 0u; k < k4; k += 4u) {
     let ra0 = (k + 0u) * dims.lda;
     let rb0 = (k + 0u) * dims.ldb;
@@ -258,6 +262,12 @@ fn tn(m0: u32, col4: u32) {
     let x32 = a[ra3 + p2];
     let x33 = a[ra3 + p3];
     let y3 = Row(b[rb3 + q0], b[rb3 + q1], b[rb3 + q2], b[rb3 + q3]);
+    if (BIAS_GRAD) {
+      s0 += (x00 + x10) + (x20 + x30);
+      s1 += (x01 + x11) + (x21 + x31);
+      s2 += (x02 + x12) + (x22 + x32);
+      s3 += (x03 + x13) + (x23 + x33);
+    }
     r0 = tn_row(tn_row(tn_row(tn_row(r0, x00.x, y0), x10.x, y1), x20.x, y2), x30.x, y3);
     r1 = tn_row(tn_row(tn_row(tn_row(r1, x00.y, y0), x10.y, y1), x20.y, y2), x30.y, y3);
     r2 = tn_row(tn_row(tn_row(tn_row(r2, x00.z, y0), x10.z, y1), x20.z, y2), x30.z, y3);
@@ -283,6 +293,12 @@ fn tn(m0: u32, col4: u32) {
     let x2 = a[ra + p2];
     let x3 = a[ra + p3];
     let y = Row(b[rb + q0], b[rb + q1], b[rb + q2], b[rb + q3]);
+    if (BIAS_GRAD) {
+      s0 += x0;
+      s1 += x1;
+      s2 += x2;
+      s3 += x3;
+    }
     r0 = tn_row(r0, x0.x, y);
     r1 = tn_row(r1, x0.y, y);
     r2 = tn_row(r2, x0.z, y);
@@ -299,6 +315,12 @@ fn tn(m0: u32, col4: u32) {
     r13 = tn_row(r13, x3.y, y);
     r14 = tn_row(r14, x3.z, y);
     r15 = tn_row(r15, x3.w, y);
+  }
+  if (BIAS_GRAD && col4 == 0u) {
+    store_bias_grad(m0 / 4u, s0);
+    store_bias_grad(m0 / 4u + 1u, s1);
+    store_bias_grad(m0 / 4u + 2u, s2);
+    store_bias_grad(m0 / 4u + 3u, s3);
   }
 }
 

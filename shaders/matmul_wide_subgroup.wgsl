@@ -127,14 +127,15 @@ fn nn_shared(m0: u32, col4: u32, lane: u32) {
 }
 
 // tn() of matmul_wide.wgsl with A shared: of the four vec4s a row k of A holds for the block, lane s loads the
-// s-th.
-fn tn_shared(m0: u32, col4: u32, lane: u32) {
+// s-th. Returns the lane's sum over K of that vec4 (the bias gradient of its four rows) when BIAS_GRAD.
+fn tn_shared(m0: u32, col4: u32, lane: u32) -> vec4<f32> {
   let p = min(m0 / 4u + lane, dims.lda - 1u);
   let q0 = min(col4, dims.ldb - 1u);
   let q1 = min(col4 + 1u, dims.ldb - 1u);
   let q2 = min(col4 + 2u, dims.ldb - 1u);
   let q3 = min(col4 + 3u, dims.ldb - 1u);
   let k4 = dims.K & ~3u;
+  var s = vec4<f32>(0.0);
   for (var k = 0u; k < k4; k += 4u) {
     let ra0 = (k + 0u) * dims.lda;
     let rb0 = (k + 0u) * dims.ldb;
@@ -152,6 +153,9 @@ fn tn_shared(m0: u32, col4: u32, lane: u32) {
     let rb3 = (k + 3u) * dims.ldb;
     let x3 = a[ra3 + p];
     let y3 = Row(b[rb3 + q0], b[rb3 + q1], b[rb3 + q2], b[rb3 + q3]);
+    if (BIAS_GRAD) {
+      s += (x0 + x1) + (x2 + x3);
+    }
     let x00 = subgroupBroadcast(x0, 0u);
     let x01 = subgroupBroadcast(x0, 1u);
     let x02 = subgroupBroadcast(x0, 2u);
@@ -190,6 +194,9 @@ fn tn_shared(m0: u32, col4: u32, lane: u32) {
     let rb = k * dims.ldb;
     let x = a[ra + p];
     let y = Row(b[rb + q0], b[rb + q1], b[rb + q2], b[rb + q3]);
+    if (BIAS_GRAD) {
+      s += x;
+    }
     let x0 = subgroupBroadcast(x, 0u);
     let x1 = subgroupBroadcast(x, 1u);
     let x2 = subgroupBroadcast(x, 2u);
@@ -211,6 +218,7 @@ fn tn_shared(m0: u32, col4: u32, lane: u32) {
     r14 = tn_row(r14, x3.z, y);
     r15 = tn_row(r15, x3.w, y);
   }
+  return s;
 }
 
 // A workgroup is one subgroup: four invocations side by side, 16 rows x 64 columns of C. Small workgroups give
@@ -231,7 +239,13 @@ fn main(
   }
   switch FORM {
     case 1u: { nn_shared(m0, col4, lane); }
-    case 2u: { tn_shared(m0, col4, lane); }
+    case 2u: {
+      let s = tn_shared(m0, col4, lane);
+      // The subgroup at column block 0 holds the bias gradient of its sixteen rows, a vec4 per lane.
+      if (BIAS_GRAD && wid.x == 0u) {
+        store_bias_grad(m0 / 4u + lane, s);
+      }
+    }
     default: { nt_shared(m0, 4u * col4, lane); }
   }
   store_block(m0, col4);

@@ -183,21 +183,22 @@ export function writeStep(
 
 /**
  * The matmul kernels: the same products and epilogues, blocked differently. One workgroup covers `rows` x `cols`
- * of C. An engine uses one of them, chosen for its adapter by gpu/autotune.ts.
+ * of C. `biasGrad`: the TN form can write the bias gradient too (BIAS_GRAD in matmul_io.wgsl). An engine uses one
+ * of them, chosen for its adapter by gpu/autotune.ts.
  */
 export const MATMUL_VARIANTS = {
   /** shaders/matmul.wgsl: 8x8 invocations of 8 rows x 8 columns each. */
-  regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64 },
+  regular: { name: 'regular', kernel: 'matmul', rows: 64, cols: 64, biasGrad: false },
   /** shaders/matmul_wide.wgsl: 8x8 invocations of 16 rows x 16 columns each, for CPU implementations. */
-  wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128 },
+  wide: { name: 'wide', kernel: 'matmul_wide', rows: 128, cols: 128, biasGrad: true },
   /**
    * shaders/matmul_wide.wgsl with shaders/matmul_wide_subgroup.wgsl: the wide blocking, each value of A loaded once
    * per subgroup of four and shared by subgroupBroadcast; a workgroup is one subgroup, 16 rows x 64 columns.
    * Needs the 'subgroups' feature, with subgroups of four.
    */
-  subgroup: { name: 'subgroup', kernel: 'matmul_subgroup', rows: 16, cols: 64 },
+  subgroup: { name: 'subgroup', kernel: 'matmul_subgroup', rows: 16, cols: 64, biasGrad: true },
   /** shaders/matmul_tiled.wgsl: 16x16 invocations of 4 rows x 4 columns, K staged in workgroup memory. */
-  tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64 },
+  tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64, biasGrad: false },
 } as const;
 
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;

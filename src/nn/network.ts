@@ -16,7 +16,7 @@ import {
   unpad,
 } from './layout.js';
 import { Optimizer, optimizerKey } from './optimizers.js';
-import { PlanCache } from './plan.js';
+import { PlanCache } from './plan-cache.js';
 import { LOSS_SLOTS, STEP_SLOTS, StepValues } from './steps.js';
 
 /** Parameters and optimizer state on the CPU, taken during fit for divergence and device-loss recovery. */

@@ -3,7 +3,7 @@ import type { GpuDataset } from '../data/gpu-dataset.js';
 import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
 import { ACT, dims, EPILOGUE, FORM, LOSS, matmulGroups } from '../gpu/kernels.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { type Activations, allocateActivations } from './activations.js';
+import type { Activations } from './activations.js';
 import { type Layer, roundUp } from './layout.js';
 
 /**
@@ -198,25 +198,40 @@ function lossPass(c: Ctx, list: Dispatch[], code: number): void {
 function backwardPass(c: Ctx, list: Dispatch[]): void {
   const { layers, runtime, grads } = c.net;
   const { rows: M, accumulate } = c.shape;
-  const kernel = runtime.matmul.kernel;
+  const { kernel, biasGrad } = runtime.matmul;
   for (let j = layers.length - 1; j >= 0; j--) {
     const l = layers[j];
+    const db = range(grads, l.bOffset, l.ldOut);
+    // The bias gradient comes with the weight gradient where the kernel sums A's columns on the way.
     c.builder.add(
       list,
       kernel,
-      { FORM: FORM.TN, EPILOGUE: accumulate ? EPILOGUE.ACCUMULATE : EPILOGUE.STORE, ACT: ACT.identity },
+      {
+        FORM: FORM.TN,
+        EPILOGUE: accumulate ? EPILOGUE.ACCUMULATE : EPILOGUE.STORE,
+        ACT: ACT.identity,
+        ...(biasGrad ? { BIAS_GRAD: 1 } : {}),
+      },
       dims.matmul({ M: l.out, N: l.inp, K: M, lda: l.ldOut / 4, ldb: l.ldIn / 4, ldc: l.ldIn / 4, arows: M, brows: M }),
-      [c.act.dz[j], input(c, j), range(grads, l.wOffset, l.ldOut * l.ldIn), runtime.dummyRead, runtime.dummyWrite],
+      [
+        c.act.dz[j],
+        input(c, j),
+        range(grads, l.wOffset, l.ldOut * l.ldIn),
+        runtime.dummyRead,
+        biasGrad ? db : runtime.dummyWrite,
+      ],
       tiles(c, l.out, l.inp),
     );
-    c.builder.add(
-      list,
-      'bias_grad',
-      {},
-      dims.bias_grad({ M, ld: l.ldOut / 4, accumulate }),
-      [c.act.dz[j], range(grads, l.bOffset, l.ldOut)],
-      [l.ldOut / 4, 1],
-    );
+    if (!biasGrad) {
+      c.builder.add(
+        list,
+        'bias_grad',
+        {},
+        dims.bias_grad({ M, ld: l.ldOut / 4, accumulate }),
+        [c.act.dz[j], db],
+        [l.ldOut / 4, 1],
+      );
+    }
     if (j > 0) inputGradient(c, list, j);
   }
 }
@@ -286,62 +301,5 @@ function outputPass(c: Ctx, list: Dispatch[]): void {
       grid(runtime, M * (last.ldOut / 4), 64),
       'forward',
     );
-  }
-}
-
-/**
- * A network's activation buffers and the plans bound to them: plans are made on first use of a shape and
- * reused (the 16 most recent kept); buffers grow to the largest pass and drop the plans bound to the old ones.
- */
-export class PlanCache {
-  private act: Activations | null = null;
-  private plans = new Map<string, Plan>();
-
-  constructor(
-    private readonly net: PlanTarget,
-    private readonly maxRows: number,
-    /** Rows the first activation buffers are made for, at least (MlpOptions.batchSize). */
-    private readonly firstRows = 1,
-  ) {}
-
-  /** The plan of a pass, with activation buffers for at least its rows. */
-  get(shape: PassShape): { plan: Plan; act: Activations } {
-    const act = this.reserve(shape.rows);
-    const key = `${shape.rows}/${shape.total}/${Number(shape.accumulate)}/${shape.source?.id ?? 0}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      if (this.plans.size >= 16) {
-        const [oldest, old] = this.plans.entries().next().value as [string, Plan];
-        this.net.runtime.releaseBuffer(old.uniforms);
-        this.plans.delete(oldest);
-      }
-      plan = buildPlan(this.net, act, shape);
-      this.plans.set(key, plan);
-    }
-    return { plan, act };
-  }
-
-  /** Activation buffers for at least `rows` rows (made before recording, so recording allocates nothing). */
-  reserve(rows: number): Activations {
-    if (this.act && this.act.capacity >= rows) return this.act;
-    if (!this.act) rows = Math.min(Math.max(rows, this.firstRows), this.maxRows);
-    this.release();
-    const runtime = this.net.runtime;
-    const capacity = Math.min(roundUp(rows, runtime.matmul.rows), Math.max(rows, this.maxRows));
-    this.act = allocateActivations(runtime, this.net.layers, this.net.loss, capacity);
-    return this.act;
-  }
-
-  /** Frees the buffers and plans. */
-  release(): void {
-    for (const plan of this.plans.values()) this.net.runtime.releaseBuffer(plan.uniforms);
-    if (this.act) for (const b of this.act.owned) this.net.runtime.releaseBuffer(b);
-    this.forget();
-  }
-
-  /** Forgets buffers and plans that died with a lost device. */
-  forget(): void {
-    this.plans.clear();
-    this.act = null;
   }
 }

@@ -3,7 +3,15 @@
 // constant a kernel is given must be declared in its shader files. Read from shaders/*.wgsl, so a field added to
 // a struct without its writer (or the reverse) fails here rather than as garbage on the GPU.
 import { describe, expect, it } from 'vitest';
-import { dims, KERNELS, type KernelName, SLOT_BYTES, STEP_BYTES, type UniformWord } from '../../src/gpu/kernels.js';
+import {
+  dims,
+  KERNELS,
+  type KernelName,
+  MATMUL_VARIANTS,
+  SLOT_BYTES,
+  STEP_BYTES,
+  type UniformWord,
+} from '../../src/gpu/kernels.js';
 import { shaderSources } from '../../src/gpu/shaders.gen.js';
 
 /** The fields of `struct name` in a kernel's concatenated sources, as [field, type]. */
@@ -70,9 +78,14 @@ describe('uniform words follow each struct Dims', () => {
 });
 
 describe('override constants', () => {
-  it('matmul kernels declare FORM, EPILOGUE and ACT', () => {
-    for (const k of ['matmul', 'matmul_wide', 'matmul_tiled'] as const) {
-      expect([...overrides(k)].sort()).toEqual(['ACT', 'EPILOGUE', 'FORM']);
+  it('matmul kernels declare FORM, EPILOGUE, ACT and BIAS_GRAD (matmul_io.wgsl), used where biasGrad says', () => {
+    for (const k of ['matmul', 'matmul_wide', 'matmul_subgroup', 'matmul_tiled'] as const) {
+      expect([...overrides(k)].sort()).toEqual(['ACT', 'BIAS_GRAD', 'EPILOGUE', 'FORM']);
+    }
+    for (const v of Object.values(MATMUL_VARIANTS)) {
+      const source = KERNELS[v.kernel].modules.map((m) => shaderSources[m]).join('\n');
+      const uses = source.split('\n').filter((line) => /\bBIAS_GRAD\b/.test(line) && !/^\s*(\/\/|override)/.test(line));
+      expect(uses.length > 0, `${v.name} reads BIAS_GRAD`).toBe(v.biasGrad);
     }
   });
   it('the other kernels declare what the library sets', () => {

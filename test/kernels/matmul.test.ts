@@ -160,4 +160,43 @@ describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
       'dW += ',
     );
   });
+
+  it.runIf(variant.biasGrad)('TN with BIAS_GRAD: db = Σ_k δ[k, m] as well, stored and accumulated', async () => {
+    const ldm = roundUp(M, 4);
+    const d = randomArray(K * M, 10);
+    const xs = randomArray(K * N, 11);
+    const dstale = new Float32Array((K + extra) * ldm).fill(5);
+    dstale.set(pad(d, K, M, ldm));
+    const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
+    const ref = Array.from({ length: M }, (_, m) => {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += d[k * M + m];
+      return s;
+    });
+    const prior = randomArray(M, 12);
+    for (const epilogue of [0, 1]) {
+      const db0 = new Float32Array(ldm + 4).fill(sentinel);
+      if (epilogue === 1) db0.set(pad(prior, 1, M, ldm));
+      const [, , dw, , db] = await runKernel(engine, kernel, {
+        constants: { FORM: 2, EPILOGUE: epilogue, ACT: 0, BIAS_GRAD: 1 },
+        dims,
+        buffers: [dstale, pad(xs, K, N, ldn), new Float32Array(M * ldn), 4, db0],
+        workgroups: groups(M, N),
+      });
+      const want = epilogue === 1 ? ref.map((v, m) => v + prior[m]) : ref;
+      expectClose(db.subarray(0, M), want, tol(K), `db (EPILOGUE ${epilogue})`);
+      for (let m = M; m < ldm; m++) expect(db[m], `db pad ${m}`).toBe(0);
+      for (let m = ldm; m < ldm + 4; m++) expect(db[m], `db past its vec4s, ${m}`).toBe(sentinel);
+      if (epilogue === 0) {
+        const wref = product(
+          M,
+          N,
+          K,
+          (m, k) => d[k * M + m],
+          (k, n) => xs[k * N + n],
+        );
+        expectClose(unpad(dw, M, N, ldn), wref, tol(K), 'dW beside db');
+      }
+    }
+  });
 });
