@@ -160,8 +160,24 @@ describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
       'dW += ',
     );
   });
+});
 
-  it.runIf(variant.biasGrad)('TN with BIAS_GRAD: db = Σ_k δ[k, m] as well, stored and accumulated', async () => {
+// The kernels that sum the bias gradient in their TN form (MATMUL_VARIANTS[...].biasGrad).
+const BIAS_CASES = CASES.filter(
+  ([kernel]) => Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!.biasGrad,
+);
+
+describe.each(BIAS_CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
+  const variant = Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!;
+  const groups = (rows: number, cols: number): [number, number] => [
+    Math.ceil(cols / variant.cols),
+    Math.ceil(rows / variant.rows),
+  ];
+  const ldn = roundUp(N, 4);
+  const extra = 3;
+  const sentinel = 7.5;
+
+  it('TN with BIAS_GRAD: db = Σ_k δ[k, m] as well, stored and accumulated', async () => {
     const ldm = roundUp(M, 4);
     const d = randomArray(K * M, 10);
     const xs = randomArray(K * N, 11);
