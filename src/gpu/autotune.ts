@@ -79,9 +79,9 @@ export async function runnableVariants(runtime: Runtime): Promise<MatmulVariantN
 }
 
 function whyNot(runtime: Runtime, name: MatmulVariantName): string {
-  const feature = kernelFeature(MATMUL_VARIANTS[name].kernel);
-  if (feature && !runtime.device.features.has(feature)) {
-    return `matmul '${name}' needs the device feature '${feature}', which this device does not have`;
+  const { kernel } = MATMUL_VARIANTS[name];
+  if (!runtime.pipelines.supports(kernel)) {
+    return `matmul '${name}' needs the device feature '${kernelFeature(kernel)}', which this device does not have`;
   }
   return `matmul '${name}' needs subgroups of four invocations, consecutive in local_invocation_index; this device's are not`;
 }

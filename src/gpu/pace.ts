@@ -1,3 +1,6 @@
+/** Resolves after `ms` on a timer: a sleep with nothing pending on the GPU. */
+const timerSleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * When to ask for a read's results, for a GPU that runs on the CPU under Dawn's Node bindings. While any mapAsync
  * is pending there, dawn.node polls for it on every turn of the event loop (setImmediate, then
@@ -34,7 +37,7 @@ export class Pace {
 
   constructor(
     private readonly now: () => number = () => performance.now(),
-    private readonly sleep: (ms: number) => Promise<unknown> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<unknown> = timerSleep,
   ) {}
 
   /** A read of `units` of work (0: none of its own, queued behind others) was submitted now. */
@@ -104,7 +107,7 @@ export async function mapWhenDone(
   buffer: GPUBuffer,
   size: number,
   expectMs: number,
-  sleep: (ms: number) => Promise<unknown> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms: number) => Promise<unknown> = timerSleep,
 ): Promise<number> {
   const gap = Math.min(PROBE.maxGapMs, Math.max(PROBE.minGapMs, expectMs / 20));
   for (let probes = 1; ; probes++) {

@@ -4,11 +4,11 @@ import { type Dispatch, DispatchBuilder, grid } from '../gpu/dispatch.js';
 import { dims } from '../gpu/kernels.js';
 import type { Runtime } from '../gpu/runtime.js';
 
-/** The GPU buffers an optimizer updates. */
 // vec4s each invocation of sgd.wgsl and adam.wgsl updates, striding by the grid. On SwiftShader an invocation
 // costs more than a loop step: the update of 784-256-256-10 took about 2.0 ms with 16 a piece, 2.7 ms with one.
 const VEC4S_PER_INVOCATION = 16;
 
+/** The GPU buffers an optimizer updates. */
 export interface ParameterBuffers {
   params: GPUBuffer;
   grads: GPUBuffer;
