@@ -44,13 +44,3 @@ fn update(i: u32) {
   let vhat = vi / (1.0 - pow(dims.beta2, step.t));
   params[i] = p - step.lr * mhat / (sqrt(vhat) + dims.eps);
 }
-
-// Each invocation strides through the buffer by the grid's size: the host sizes the grid for a few vec4s per
-// invocation, since on CPU implementations an invocation costs more than a loop step.
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let stride = nwg.x * nwg.y * 64u;
-  for (var i = gid.x + gid.y * nwg.x * 64u; i < dims.count; i += stride) {
-    update(i);
-  }
-}

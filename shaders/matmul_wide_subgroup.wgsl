@@ -5,8 +5,9 @@
 // on SwiftShader, which runs four invocations in the lanes of one SIMD register and emulates every storage load
 // with a run-time address as a per-lane gather.
 // It assumes subgroups of exactly four invocations, consecutive in local_invocation_index, so that its workgroup
-// of four is one subgroup: src/gpu/autotune.ts runs it only where shaders/subgroup_probe.wgsl has shown that. Neighbours always step along the columns (no
-// stepping along rows for narrow N, which would give the lanes different rows of A).
+// of four is one subgroup: src/gpu/autotune.ts runs it only where shaders/subgroup_probe.wgsl has shown that.
+// Neighbours always step along the columns (no stepping along rows for narrow N, which would give the lanes
+// different rows of A).
 enable subgroups;
 // Invocations leave only as whole subgroups, which is all subgroupBroadcast needs; the workgroup-wide
 // uniformity analysis cannot see that.

@@ -42,8 +42,11 @@ export const KERNELS = {
   loss_reduce: { modules: ['step', 'loss_reduce'], bindings: ['uniform', 'step', 'read', 'write'] },
   bias_grad: { modules: ['bias_grad'], bindings: ['uniform', 'read', 'write'] },
   gather: { modules: ['step', 'gather'], bindings: ['uniform', 'step', 'read', 'read', 'read', 'write', 'write'] },
-  sgd: { modules: ['step', 'sgd'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'read'] },
-  adam: { modules: ['step', 'adam'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'] },
+  sgd: { modules: ['step', 'sgd', 'update_main'], bindings: ['uniform', 'step', 'read', 'write', 'write', 'read'] },
+  adam: {
+    modules: ['step', 'adam', 'update_main'],
+    bindings: ['uniform', 'step', 'read', 'write', 'write', 'write', 'read'],
+  },
   grad_norm: { modules: ['grad_norm'], bindings: ['uniform', 'read', 'write'] },
   finite_check: { modules: ['finite_check'], bindings: ['uniform', 'read', 'write'] },
   subgroup_probe: { modules: ['subgroup_probe'], bindings: ['uniform', 'write'], feature: 'subgroups' },
