@@ -14,15 +14,8 @@ const timerSleep = (ms: number): Promise<unknown> => new Promise((resolve) => se
  * a few milliseconds of polling, not the rest of the work at a fraction of its speed.
  */
 export class Pace {
-  /**
-   * Milliseconds per unit of work: the least of the recent observations, 0 before any. The least, because every
-   * disturbance makes a read longer (compiling pipelines on first use, other work in the queue, a sleep too long),
-   * and an estimate too short costs only some polling while one too long holds results back. The very first
-   * read, which compiles the pipelines, is not counted at all.
-   */
-  msPerUnit = 0;
-  private readonly seen: number[] = [];
-  private warm = false;
+  /** What has been learned of each kind of work (see submit). */
+  private readonly rates = new Map<string, Rate>();
   /** Reads submitted and not yet done, in submission order (the queue runs in that order). */
   private readonly queue: Ticket[] = [];
   /** When the last read's work was seen done. */
@@ -40,22 +33,43 @@ export class Pace {
     private readonly sleep: (ms: number) => Promise<unknown> = timerSleep,
   ) {}
 
-  /** A read of `units` of work (0: none of its own, queued behind others) was submitted now. */
-  submit(units: number): Ticket {
-    const ticket = { submitted: this.now(), units };
+  /**
+   * Milliseconds per unit of a kind of work: the least of its recent observations, 0 before any. The least,
+   * because every disturbance makes a read longer (compiling pipelines on first use, other work in the queue, a
+   * sleep too long), and an estimate too short costs only some polling while one too long holds results back.
+   * The first read of each kind, which compiles its pipelines, is not counted at all.
+   */
+  msPerUnit(kind = ''): number {
+    return this.rates.get(kind)?.msPerUnit ?? 0;
+  }
+
+  /**
+   * A read of `units` of work (0: none of its own, queued behind others) was submitted now. Reads of one `kind`
+   * share an estimate, and should take time in proportion to their units: the same steps of one network at one
+   * batch size, say. Across kinds the proportion fails: a step's fixed costs (its dispatches, its submit) weigh
+   * far more per unit on a small network, and a rate learned there, applied to a large one, once put a sleep of
+   * minutes before a read of seconds.
+   */
+  submit(units: number, kind = ''): Ticket {
+    let rate = this.rates.get(kind);
+    if (!rate) this.rates.set(kind, (rate = { msPerUnit: 0, seen: [], warm: false }));
+    const ticket = { submitted: this.now(), units, rate };
     this.queue.push(ticket);
     return ticket;
   }
 
-  /** Milliseconds from now until the ticket's work should be nearly done (<= 0: map now). */
+  /**
+   * Milliseconds from now until the ticket's work should be nearly done (<= 0: map now). Work ahead of a kind
+   * not yet learned counts as nothing, so the estimate errs short.
+   */
   remaining(ticket: Ticket): number {
     const at = this.queue.indexOf(ticket);
-    if (at < 0 || this.msPerUnit === 0) return 0;
-    let units = Pace.SLEEP_FRACTION * ticket.units;
-    for (let i = 0; i < at; i++) units += this.queue[i].units;
+    if (at < 0 || ticket.rate.msPerUnit === 0) return 0;
+    let ms = Pace.SLEEP_FRACTION * ticket.units * ticket.rate.msPerUnit;
+    for (let i = 0; i < at; i++) ms += this.queue[i].units * this.queue[i].rate.msPerUnit;
     // The oldest read not yet done started when the one before it was seen done, or when it was submitted.
     const start = Math.max(this.queue[0].submitted, this.lastDone);
-    return start + units * this.msPerUnit - this.now();
+    return start + ms - this.now();
   }
 
   /** Sleeps until remaining() says to map; reads ahead finishing meanwhile refine it. */
@@ -81,14 +95,24 @@ export class Pace {
     if (!(took >= Pace.MIN_MS && ticket.units > 0)) return;
     let ms = took / ticket.units;
     if (mapMs < 1) ms *= Pace.SLEEP_FRACTION;
-    if (!this.warm) {
-      this.warm = true;
+    const { rate } = ticket;
+    if (!rate.warm) {
+      rate.warm = true;
       return;
     }
-    this.seen.push(ms);
-    if (this.seen.length > Pace.WINDOW) this.seen.shift();
-    this.msPerUnit = Math.min(...this.seen);
+    rate.seen.push(ms);
+    if (rate.seen.length > Pace.WINDOW) rate.seen.shift();
+    rate.msPerUnit = Math.min(...rate.seen);
   }
+}
+
+/** What a Pace has learned of one kind of work. */
+interface Rate {
+  msPerUnit: number;
+  /** The latest observations, up to Pace.WINDOW. */
+  seen: number[];
+  /** Whether the first read, which compiles, has been left out. */
+  warm: boolean;
 }
 
 /** How long a map probe may stay pending, and the least and most time between probes, in ms. */
@@ -136,6 +160,7 @@ export async function mapWhenDone(
 export interface Ticket {
   readonly submitted: number;
   readonly units: number;
+  readonly rate: Rate;
 }
 
 /**

@@ -245,9 +245,13 @@ export class Runtime {
    * @internal Copies ranges into one mappable buffer at the end of `encoder`, submits it, and resolves with
    * each range as a Float32Array once the GPU is done. Nothing waits on the CPU meanwhile. With pacedReads set,
    * the map is made in short probes, and with `paced` (the submit holds `units` of work, in flops) it first
-   * waits as the pace estimates (see gpu/pace.ts).
+   * waits as the pace estimates for its `kind` of work (see gpu/pace.ts).
    */
-  async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[], paced?: { units: number }): Promise<Float32Array[]> {
+  async readBack(
+    encoder: GPUCommandEncoder,
+    ranges: ReadRange[],
+    paced?: { units: number; kind?: string },
+  ): Promise<Float32Array[]> {
     const total = ranges.reduce((n, r) => n + r.size, 0);
     const buffer = this.takeStaging(total);
     let at = 0;
@@ -257,12 +261,12 @@ export class Runtime {
     }
     const device = this.device;
     device.queue.submit([encoder.finish()]);
-    const ticket = paced && this.pacedReads ? this.pace.submit(paced.units) : null;
+    const ticket = paced && this.pacedReads ? this.pace.submit(paced.units, paced.kind) : null;
     try {
       if (ticket) await this.pace.wait(ticket);
       const mapped = performance.now();
       if (this.pacedReads) {
-        const probes = await mapWhenDone(buffer, total, ticket ? this.pace.msPerUnit * ticket.units : 0);
+        const probes = await mapWhenDone(buffer, total, ticket ? ticket.rate.msPerUnit * ticket.units : 0);
         if (ticket) this.pace.done(ticket, probes === 1 ? 0 : performance.now() - mapped);
       } else await buffer.mapAsync(GPUMapMode.READ, 0, total);
     } catch (error) {

@@ -311,7 +311,7 @@ export class Network implements Resident {
   /** Copies ranges to the CPU in one submit (`paced`: see Runtime.readBack). */
   read(
     ranges: { buffer: GPUBuffer; offset: number; size: number }[],
-    paced?: { units: number },
+    paced?: { units: number; kind?: string },
   ): Promise<Float32Array[]> {
     return this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges, paced);
   }

@@ -194,7 +194,9 @@ class FitRun {
     net.flushSteps(slot);
     const ranges = [{ buffer: net.losses, offset: 8, size: 8 * group.rows.length }];
     const units = net.flopsPerSample * group.rows.reduce((sum, rows) => sum + rows, 0);
-    const read = net.runtime.readBack(encoder, ranges, { units });
+    // Steps of one network at one batch size take time in proportion to their rows; other work may not.
+    const kind = `fit ${net.flopsPerSample} x ${o.batchSize}`;
+    const read = net.runtime.readBack(encoder, ranges, { units, kind });
     // Settled in order, or dropped after a device loss; a read that fails before its turn must not surface as
     // an unhandled rejection (awaiting it still throws).
     read.catch(() => {});

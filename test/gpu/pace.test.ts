@@ -19,8 +19,8 @@ function fake() {
     },
   );
   /** Submits `units`, lets `ms` pass, and reports the map as taking `mapMs` of that. */
-  const run = (units: number, ms: number, mapMs = 5) => {
-    const ticket = pace.submit(units);
+  const run = (units: number, ms: number, mapMs = 5, kind = '') => {
+    const ticket = pace.submit(units, kind);
     clock.t += ms;
     pace.done(ticket, mapMs);
   };
@@ -36,14 +36,14 @@ describe('Pace', () => {
   it('learns the least time per unit, leaving out the first read (it compiles) and reads too short to tell', () => {
     const { pace, run } = fake();
     run(100, 5000); // pipelines compiled on the way: not counted
-    expect(pace.msPerUnit).toBe(0);
+    expect(pace.msPerUnit()).toBe(0);
     run(100, 3); // under Pace.MIN_MS: the cost of a submit, not of the work
-    expect(pace.msPerUnit).toBe(0);
+    expect(pace.msPerUnit()).toBe(0);
     run(100, 210);
     run(100, 400); // other work in the queue made this one longer
-    expect(pace.msPerUnit).toBeCloseTo(2.1, 9);
+    expect(pace.msPerUnit()).toBeCloseTo(2.1, 9);
     run(100, 190);
-    expect(pace.msPerUnit).toBeCloseTo(1.9, 9);
+    expect(pace.msPerUnit()).toBeCloseTo(1.9, 9);
   });
 
   it('sleeps through the work queued ahead and most of its own', () => {
@@ -78,13 +78,33 @@ describe('Pace', () => {
     run(10, 100);
     run(10, 100); // 10 ms per unit, while the truth is 5
     for (let i = 0; i < 12; i++) {
-      const slept = pace.msPerUnit * 0.8 * 10;
+      const slept = pace.msPerUnit() * 0.8 * 10;
       // Done at 50 ms: a read that slept past that maps at once, and sees only its sleep.
       if (slept >= 50) run(10, slept, 0);
       else run(10, 50, 50 - slept);
     }
-    expect(pace.msPerUnit).toBeGreaterThanOrEqual(5);
-    expect(pace.msPerUnit).toBeLessThan(5 / 0.8 + 1e-9);
+    expect(pace.msPerUnit()).toBeGreaterThanOrEqual(5);
+    expect(pace.msPerUnit()).toBeLessThan(5 / 0.8 + 1e-9);
+  });
+
+  it('keeps an estimate per kind of work: a rate learned on small steps never sets the sleep of large ones', () => {
+    const { clock, pace, run } = fake();
+    // A small network: 10 ms a step, nearly all of it fixed cost, for 1,000 units.
+    for (let i = 0; i < 3; i++) run(1000, 10, 5, 'small');
+    expect(pace.msPerUnit('small')).toBeCloseTo(0.01, 9);
+    // A network 1,000 times larger takes 300 ms a step, not the 10 s the small one's rate gives.
+    const large = pace.submit(1e6, 'large');
+    expect(pace.msPerUnit('large')).toBe(0);
+    expect(pace.remaining(large)).toBe(0);
+    clock.t += 300;
+    pace.done(large, 5);
+    run(1e6, 300, 5, 'large');
+    expect(pace.msPerUnit('large')).toBeCloseTo(3e-4, 12);
+    // Queued together, each counts at its own rate: 10 ms of small, then 0.8 of 300 ms.
+    const small = pace.submit(1000, 'small');
+    const next = pace.submit(1e6, 'large');
+    expect(pace.remaining(small)).toBeCloseTo(8, 9);
+    expect(pace.remaining(next)).toBeCloseTo(10 + 240, 9);
   });
 
   it('a failed read leaves the queue and teaches nothing', () => {
@@ -95,7 +115,7 @@ describe('Pace', () => {
     const next = pace.submit(10);
     clock.t += 1;
     pace.done(failed, 0, false);
-    expect(pace.msPerUnit).toBe(2);
+    expect(pace.msPerUnit()).toBe(2);
     expect(pace.remaining(next)).toBeCloseTo(0.8 * 20 - 1, 9);
   });
 });
@@ -170,10 +190,11 @@ describe('paced reads in fit()', () => {
     const options = { epochs: 4, batchSize: 10, optimizer: { type: 'sgd', learningRate: 0.1 } } as const;
     const make = () =>
       engine.mlp({ sizes: [2, 16, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 2 });
-    expect(engine.pace.msPerUnit).toBe(0);
     const paced = make();
+    const kind = `fit ${paced.network.flopsPerSample} x ${options.batchSize}`;
+    expect(engine.pace.msPerUnit(kind)).toBe(0);
     const history = await paced.fit(data, options);
-    if (engine.pacedReads) expect(engine.pace.msPerUnit).toBeGreaterThan(0);
+    if (engine.pacedReads) expect(engine.pace.msPerUnit(kind)).toBeGreaterThan(0);
     engine.pacedReads = false;
     try {
       const polled = make();
