@@ -180,17 +180,23 @@ async function main() {
     protocolTimeout: pageOptions.smoke ? 120_000 : 20 * 60_000,
   });
   try {
-    const page = await browser.newPage();
-    if (cli.verbose) forwardConsole(page);
-    else {
-      page.on(
-        'console',
-        (m) => ['error', 'warn'].includes(m.type()) && console.error(`[page] ${m.type()}: ${m.text()}`),
-      );
-      page.on('pageerror', (e) => console.error(`[page] uncaught: ${e instanceof Error ? e.message : e}`));
-    }
-    await page.goto(server.url, { waitUntil: 'load' });
-    await page.waitForFunction(() => 'window' in globalThis && '__bench' in window, { timeout: 60_000 });
+    // Each part (peak, matmul, train) runs in a page of its own, so that what one part leaves behind (the GPU
+    // memory and pipelines of TensorFlow.js and of webgrad's engines, a heap to collect) weighs on no other.
+    const openPage = async () => {
+      const page = await browser.newPage();
+      if (cli.verbose) forwardConsole(page);
+      else {
+        page.on(
+          'console',
+          (m) => ['error', 'warn'].includes(m.type()) && console.error(`[page] ${m.type()}: ${m.text()}`),
+        );
+        page.on('pageerror', (e) => console.error(`[page] uncaught: ${e instanceof Error ? e.message : e}`));
+      }
+      await page.goto(server.url, { waitUntil: 'load' });
+      await page.waitForFunction(() => 'window' in globalThis && '__bench' in window, { timeout: 60_000 });
+      return page;
+    };
+    let page = await openPage();
     const adapter = await page.evaluate(() => window.__bench.adapterReport());
     // Training runs with the regular kernel and with the one webgrad picks on this adapter, when they differ.
     const trainVariants = pageOptions.trainVariants ?? [...new Set(['regular', adapter.webgradMatmul])];
@@ -203,6 +209,10 @@ async function main() {
     /** @type {Result[]} */
     const results = [];
     for (const [i, c] of cases.entries()) {
+      if (i > 0 && c.part !== cases[i - 1].part) {
+        await page.close();
+        page = await openPage();
+      }
       const t0 = performance.now();
       let r;
       try {
