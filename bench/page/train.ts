@@ -116,19 +116,24 @@ export async function benchTrainWebgrad(
   }
 }
 
+/** About how long one timed fit() call lasts (not in --smoke runs). */
+const FIT_CALL_MS = 1500;
+
 /**
  * webgrad through model.fit() with the kernel it picks: what a user's training loop gets, the loss read back
  * every submit included. Warm-up epochs first (upload, compiling), then repetitions of as many epochs as make
- * about opts.targetMs, and at least 16 steps.
+ * about FIT_CALL_MS, and at least 16 steps.
  */
 export async function benchTrainWebgradFit(device: GPUDevice, batch: number, opts: BenchOptions): Promise<Result> {
   const c = await webgradFitCase(batch, device);
   try {
-    let last = Number.NaN;
-    for (let i = 0; i < Math.max(1, opts.warmup); i++) last = await c.fit(1);
-    // At least 16 steps a call, since each fit() call uploads the data again (it may have changed in place).
+    for (let i = 0; i < Math.max(1, opts.warmup); i++) await c.fit(1);
+    // Sized on a call after the warm-up, which compiles. Each fit() call uploads its data and reads a first
+    // checkpoint before it trains, a cost a user's fit() of many epochs spreads thin: a call of one epoch of 16
+    // steps (batch 64) would time mostly that.
+    const last = await c.fit(1);
     const least = Math.ceil(16 / c.steps);
-    const epochs = Math.max(least, opts.targetMs > 0 ? Math.min(opts.maxIters, Math.round(opts.targetMs / last)) : 1);
+    const epochs = Math.max(least, opts.targetMs > 0 ? Math.min(opts.maxIters, Math.round(FIT_CALL_MS / last)) : 1);
     const samples: number[] = [];
     for (let r = 0; r < opts.reps; r++) samples.push((await c.fit(epochs)) / (epochs * c.steps));
     const note = `model.fit(): ${c.steps} shuffled steps an epoch, losses read back every submit`;

@@ -177,6 +177,20 @@ describe('mapWhenDone', () => {
     expect(long.calls.sleeps[1]).toBe(PROBE.maxGapMs);
   });
 
+  it('probes less often the longer a wait of unknown length lasts, a tenth of the time waited', async () => {
+    const { buffer, calls, sleep } = fakeBuffer(300);
+    const probes = await mapWhenDone(buffer, 16, 0, sleep);
+    const gaps = calls.sleeps.filter((_, i) => i % 2 === 1);
+    expect(gaps[0]).toBe(PROBE.minGapMs);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1]);
+    expect(gaps.at(-1)).toBe(PROBE.maxGapMs);
+    // Fixed 2 ms gaps would take 100 probes; the map still comes within a tenth of the wait of the work's end.
+    expect(probes).toBeLessThan(40);
+    const at = calls.sleeps.slice(0, -1).reduce((t, ms) => t + ms, 0);
+    expect(at).toBeGreaterThanOrEqual(300);
+    expect(at).toBeLessThanOrEqual(300 * 1.1 + PROBE.windowMs);
+  });
+
   it('rejects as the map does when the device fails between probes', async () => {
     const { buffer, sleep } = fakeBuffer(1000, 20);
     await expect(mapWhenDone(buffer, 16, 200, sleep)).rejects.toThrow('device lost');
