@@ -17,3 +17,17 @@ export async function useEngine(matmul: MatmulChoice = 'regular'): Promise<Engin
   afterAll(() => engine.destroy());
   return engine;
 }
+
+/**
+ * An onStep that loses the engine's device once, when step `at` has come back (null: never), as a device reset
+ * in the middle of a fit would; fit() is to recover from it.
+ */
+export function loseDeviceAt(engine: Engine, at: number | null): (info: { step: number }) => void {
+  let lost = false;
+  return ({ step }) => {
+    if (step === at && !lost) {
+      lost = true;
+      engine.loseDevice();
+    }
+  };
+}

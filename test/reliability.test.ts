@@ -12,7 +12,7 @@ import { shaderSources } from '../src/gpu/shaders.gen.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import type { MlpOptions, OptimizerOptions } from '../src/core/types.js';
 import { randomArray } from './reference/check.js';
-import { useEngine } from './gpu.js';
+import { loseDeviceAt, useEngine } from './gpu.js';
 
 const engine = await useEngine();
 const spec: MlpOptions = { sizes: [3, 6, 4], activations: ['relu', 'identity'], loss: 'cross_entropy', seed: 1 };
@@ -309,7 +309,6 @@ describe('device loss', () => {
       const own = await createEngine();
       try {
         const model = own.mlp({ sizes: [3, 16, 4], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 3 });
-        let lost = false;
         const history = await model.fit(
           { x, y },
           {
@@ -318,12 +317,7 @@ describe('device loss', () => {
             stepsPerSubmit: 2,
             checkpointEvery: 10,
             optimizer: { type: 'adam', learningRate: 0.02 },
-            onStep: (s) => {
-              if (s.step === loseAt && !lost) {
-                lost = true;
-                own.loseDevice();
-              }
-            },
+            onStep: loseDeviceAt(own, loseAt),
           },
         );
         return { history, params: await model.getParameters(), eval: await model.evaluate(x, y), model, own };

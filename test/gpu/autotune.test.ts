@@ -6,6 +6,7 @@ import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
 import { expectClose } from '../reference/check.js';
+import { loseDeviceAt } from '../gpu.js';
 
 const adapter = (a: Partial<AdapterDescription>): AdapterDescription => ({
   vendor: '',
@@ -113,7 +114,6 @@ describe('createEngine({ matmul })', () => {
         const requiredFeatures = [...(descriptor?.requiredFeatures ?? [])].filter((f) => f !== 'subgroups');
         return requestDevice.call(this, { ...descriptor, requiredFeatures });
       };
-      let lost = false;
       try {
         const history = await model.fit(data, {
           epochs: 6,
@@ -121,12 +121,7 @@ describe('createEngine({ matmul })', () => {
           stepsPerSubmit: 2,
           checkpointEvery: 4,
           optimizer: { type: 'sgd', learningRate: 0.1 },
-          onStep: (s) => {
-            if (s.step === loseAt && !lost) {
-              lost = true;
-              engine.loseDevice();
-            }
-          },
+          onStep: loseDeviceAt(engine, loseAt),
         });
         return { engine, history, params: await model.getParameters() };
       } finally {

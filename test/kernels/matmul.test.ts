@@ -7,7 +7,7 @@ import { act, dact } from '../reference/activations.js';
 import { expectClose, randomArray } from '../reference/check.js';
 import { useEngine } from '../gpu.js';
 import { runnableVariants } from '../../src/gpu/autotune.js';
-import { MATMUL_VARIANTS } from '../../src/gpu/kernels.js';
+import { MATMUL_VARIANTS, matmulGroups } from '../../src/gpu/kernels.js';
 import { pad, roundUp, runKernel, unpad } from './harness.js';
 
 const engine = await useEngine();
@@ -25,6 +25,11 @@ const SHAPES: [number, number, number][] = [
 // Every kernel the device can run ('subgroup' needs subgroups of four: SwiftShader has them, see autotune.test.ts).
 const runnable = await runnableVariants(engine);
 const CASES = runnable.flatMap((name) => SHAPES.map(([M, N, K]) => [MATMUL_VARIANTS[name].kernel, M, N, K] as const));
+
+/** The variant a kernel implements. */
+function variantOf(kernel: string) {
+  return Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!;
+}
 
 /** C[m, n] = Σ_k A(m, k) B(k, n) in float64. */
 function product(
@@ -56,11 +61,7 @@ function expectLayout(c: Float32Array, M: number, N: number, ld: number, rows: n
 }
 
 describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
-  const variant = Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!;
-  const groups = (rows: number, cols: number): [number, number] => [
-    Math.ceil(cols / variant.cols),
-    Math.ceil(rows / variant.rows),
-  ];
+  const groups = (rows: number, cols: number) => matmulGroups(variantOf(kernel), rows, cols);
   const x = randomArray(M * K, 1);
   const w = randomArray(N * K, 2);
   const bias = randomArray(N, 3);
@@ -163,16 +164,10 @@ describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
 });
 
 // The kernels that sum the bias gradient in their TN form (MATMUL_VARIANTS[...].biasGrad).
-const BIAS_CASES = CASES.filter(
-  ([kernel]) => Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!.biasGrad,
-);
+const BIAS_CASES = CASES.filter(([kernel]) => variantOf(kernel).biasGrad);
 
 describe.each(BIAS_CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
-  const variant = Object.values(MATMUL_VARIANTS).find((v) => v.kernel === kernel)!;
-  const groups = (rows: number, cols: number): [number, number] => [
-    Math.ceil(cols / variant.cols),
-    Math.ceil(rows / variant.rows),
-  ];
+  const groups = (rows: number, cols: number) => matmulGroups(variantOf(kernel), rows, cols);
   const ldn = roundUp(N, 4);
   const extra = 3;
   const sentinel = 7.5;
