@@ -178,6 +178,28 @@ describe('device loss under concurrent fits', () => {
     },
   ];
 
+  /**
+   * Model k's fit saw the device lost once and ends with the unbroken run's parameters. Concurrent fits do not
+   * run in lockstep, and on a loaded machine model 1 now and then finishes before model 0 reaches the step that
+   * loses the device: its fit never saw the loss, and its model, no longer fitting, reports the loss on its next
+   * call, as the README says of every model that is not fitting. Model 0 loses the device itself, mid-fit.
+   */
+  function expectRecovered(
+    k: number,
+    history: History,
+    params: { value?: unknown; error?: unknown } | null,
+    unbroken: { value?: unknown; error?: unknown } | null,
+  ) {
+    if (k === 1 && history.deviceLosses === 0) {
+      expect(String(params?.error)).toMatch(/lost with this model's parameters/);
+      return;
+    }
+    expect(history.deviceLosses, `model ${k}`).toBe(1);
+    expect(params?.error, `model ${k} parameters`).toBeUndefined();
+    expect(params?.value, `model ${k} parameters`).toEqual(unbroken?.value);
+    expect(unbroken?.value).toBeDefined();
+  }
+
   /** Both models fit at once on a new engine; `lose(engine, step)` runs from model 0's onStep. */
   async function run(lose: ((own: Engine, step: number) => void) | null) {
     const own = await createEngine({ matmul: 'regular' });
@@ -195,7 +217,7 @@ describe('device loss under concurrent fits', () => {
       );
       const params = [];
       for (const [k, m] of models.entries()) {
-        params.push(results[k].error === undefined ? await m.getParameters() : null);
+        params.push(results[k].error === undefined ? await outcome(m.getParameters()) : null);
       }
       return { own, models, results, params };
     } catch (error) {
@@ -219,11 +241,10 @@ describe('device loss under concurrent fits', () => {
       for (const k of [0, 1]) {
         expect(broken.results[k].error, `model ${k}`).toBeUndefined();
         const history = broken.results[k].value as History;
-        expect(history.deviceLosses, `model ${k}`).toBe(1);
         expect(history.steps).toBe(60);
         expect(history.epochs.map((e) => e.epoch)).toEqual([...Array(15).keys()]);
         expect(broken.models[k].stepCount).toBe(60);
-        expect(broken.params[k], `model ${k} parameters`).toEqual(whole.params[k]);
+        expectRecovered(k, history, broken.params[k], whole.params[k]);
       }
       expect(broken.own.lost).toBe(false);
     } finally {
@@ -251,9 +272,8 @@ describe('device loss under concurrent fits', () => {
           expect(error, `model ${k}: ${String(error)}`).toBeInstanceOf(DeviceLostError);
           expect((error as Error).message).toMatch(/GPU device was lost/);
         } else {
-          expect(value?.deviceLosses, `model ${k}`).toBe(1);
           expect(value?.steps).toBe(60);
-          expect(broken.params[k], `model ${k} parameters`).toEqual(whole.params[k]);
+          expectRecovered(k, value as History, broken.params[k], whole.params[k]);
         }
       }
       if (broken.results.every((r) => r.error === undefined)) {
