@@ -27,6 +27,8 @@ export class Pace {
   static readonly MIN_MS = 5;
   /** Observations the estimate looks back over. */
   static readonly WINDOW = 8;
+  /** Observations a kind needs before its reads sleep: one alone may be an outlier. */
+  static readonly MIN_SEEN = 2;
 
   constructor(
     private readonly now: () => number = () => performance.now(),
@@ -37,7 +39,10 @@ export class Pace {
    * Milliseconds per unit of a kind of work: the least of its recent observations, 0 before any. The least,
    * because every disturbance makes a read longer (compiling pipelines on first use, other work in the queue, a
    * sleep too long), and an estimate too short costs only some polling while one too long holds results back.
-   * The first read of each kind, which compiles its pipelines, is not counted at all.
+   * The first read of each kind, which compiles its pipelines, is not counted at all, and the estimate stays 0
+   * until Pace.MIN_SEEN reads have been: a single read held up by something else (another fit's pipelines
+   * compiling on the same thread, say) would otherwise set sleeps hundreds of times too long, worn down only
+   * slowly, while a fit beside it ran on.
    */
   msPerUnit(kind = ''): number {
     return this.rates.get(kind)?.msPerUnit ?? 0;
@@ -102,7 +107,7 @@ export class Pace {
     }
     rate.seen.push(ms);
     if (rate.seen.length > Pace.WINDOW) rate.seen.shift();
-    rate.msPerUnit = Math.min(...rate.seen);
+    rate.msPerUnit = rate.seen.length >= Pace.MIN_SEEN ? Math.min(...rate.seen) : 0;
   }
 }
 
