@@ -111,6 +111,12 @@ export class Pace {
   }
 }
 
+/** What a paced read holds, as Pace.submit takes it: `units` of work (flops, say) of one `kind`. */
+export interface PacedRead {
+  units: number;
+  kind?: string;
+}
+
 /** What a Pace has learned of one kind of work. */
 interface Rate {
   msPerUnit: number;

@@ -1,7 +1,7 @@
 import { DeviceLostError } from '../core/errors.js';
 import type { AdapterDescription } from './device.js';
 import { MATMUL_VARIANTS, type MatmulTimings, type MatmulVariant, SLOT_BYTES } from './kernels.js';
-import { mapWhenDone, Pace } from './pace.js';
+import { mapWhenDone, Pace, type PacedRead } from './pace.js';
 import { Pipelines } from './pipelines.js';
 
 /** Live GPU memory owned by an engine and its models. */
@@ -247,11 +247,7 @@ export class Runtime {
    * the map is made in short probes, and with `paced` (the submit holds `units` of work, in flops) it first
    * waits as the pace estimates for its `kind` of work (see gpu/pace.ts).
    */
-  async readBack(
-    encoder: GPUCommandEncoder,
-    ranges: ReadRange[],
-    paced?: { units: number; kind?: string },
-  ): Promise<Float32Array[]> {
+  async readBack(encoder: GPUCommandEncoder, ranges: ReadRange[], paced?: PacedRead): Promise<Float32Array[]> {
     const total = ranges.reduce((n, r) => n + r.size, 0);
     const buffer = this.takeStaging(total);
     let at = 0;

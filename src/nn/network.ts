@@ -3,6 +3,7 @@ import { DatasetCache, type GpuDataset, identity } from '../data/gpu-dataset.js'
 import { type Dispatch, DispatchBuilder, grid, record } from '../gpu/dispatch.js';
 import { dims } from '../gpu/kernels.js';
 import type { Resident, Runtime } from '../gpu/runtime.js';
+import type { PacedRead } from '../gpu/pace.js';
 import type { OptimizerSnapshot } from '../io/model-file.js';
 import {
   flopsPerSample,
@@ -309,10 +310,7 @@ export class Network implements Resident {
   }
 
   /** Copies ranges to the CPU in one submit (`paced`: see Runtime.readBack). */
-  read(
-    ranges: { buffer: GPUBuffer; offset: number; size: number }[],
-    paced?: { units: number; kind?: string },
-  ): Promise<Float32Array[]> {
+  read(ranges: { buffer: GPUBuffer; offset: number; size: number }[], paced?: PacedRead): Promise<Float32Array[]> {
     return this.runtime.readBack(this.runtime.device.createCommandEncoder(), ranges, paced);
   }
 
