@@ -49,6 +49,29 @@ function product(
   return c;
 }
 
+/**
+ * A weight-gradient product [M, N] = δᵀ [M, K] · X [K, N], K the batch: δ and X from the seeds, δ padded to rows
+ * of ldm with stale values in the rows past K (as a larger earlier batch leaves them), the kernel's dims, and
+ * the float64 product.
+ */
+function weightGradientCase(M: number, N: number, K: number, seedD: number, seedX: number) {
+  const ldm = roundUp(M, 4);
+  const ldn = roundUp(N, 4);
+  const d = randomArray(K * M, seedD);
+  const xs = randomArray(K * N, seedX);
+  const dstale = new Float32Array((K + 3) * ldm).fill(5);
+  dstale.set(pad(d, K, M, ldm));
+  const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
+  const ref = product(
+    M,
+    N,
+    K,
+    (m, k) => d[k * M + m],
+    (k, n) => xs[k * N + n],
+  );
+  return { ldm, d, xs, dstale, dims, ref };
+}
+
 /** Pad columns [N, ld) must be exactly zero, and rows past M untouched (still `fill`). */
 function expectLayout(c: Float32Array, M: number, N: number, ld: number, rows: number, fill: number, label: string) {
   for (let m = 0; m < rows; m++) {
@@ -123,22 +146,9 @@ describe.each(CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
   });
 
   it('TN: dW = δᵀ·X, stored and accumulated (weight gradient)', async () => {
-    // The product is [M, N] = δᵀ [M, K] · X [K, N], K the batch; rows past K hold stale values.
-    const ldm = roundUp(M, 4);
-    const d = randomArray(K * M, 7);
-    const xs = randomArray(K * N, 8);
-    const dstale = new Float32Array((K + extra) * ldm).fill(5);
-    dstale.set(pad(d, K, M, ldm));
+    const { xs, dstale, dims, ref } = weightGradientCase(M, N, K, 7, 8);
     const xstale = new Float32Array((K + extra) * ldn).fill(-5);
     xstale.set(pad(xs, K, N, ldn));
-    const ref = product(
-      M,
-      N,
-      K,
-      (m, k) => d[k * M + m],
-      (k, n) => xs[k * N + n],
-    );
-    const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
     const [, , dw] = await runKernel(engine, kernel, {
       constants: { FORM: 2, EPILOGUE: 0, ACT: 0 },
       dims,
@@ -169,16 +179,10 @@ const BIAS_CASES = CASES.filter(([kernel]) => variantOf(kernel).biasGrad);
 describe.each(BIAS_CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
   const groups = (rows: number, cols: number) => matmulGroups(variantOf(kernel), rows, cols);
   const ldn = roundUp(N, 4);
-  const extra = 3;
   const sentinel = 7.5;
 
   it('TN with BIAS_GRAD: db = Σ_k δ[k, m] as well, stored and accumulated', async () => {
-    const ldm = roundUp(M, 4);
-    const d = randomArray(K * M, 10);
-    const xs = randomArray(K * N, 11);
-    const dstale = new Float32Array((K + extra) * ldm).fill(5);
-    dstale.set(pad(d, K, M, ldm));
-    const dims = [M, N, K, ldm / 4, ldn / 4, ldn / 4, K, K];
+    const { ldm, d, xs, dstale, dims, ref: wref } = weightGradientCase(M, N, K, 10, 11);
     const ref = Array.from({ length: M }, (_, m) => {
       let s = 0;
       for (let k = 0; k < K; k++) s += d[k * M + m];
@@ -198,16 +202,7 @@ describe.each(BIAS_CASES)('%s M=%i N=%i K=%i', (kernel, M, N, K) => {
       expectClose(db.subarray(0, M), want, tol(K), `db (EPILOGUE ${epilogue})`);
       for (let m = M; m < ldm; m++) expect(db[m], `db pad ${m}`).toBe(0);
       for (let m = ldm; m < ldm + 4; m++) expect(db[m], `db past its vec4s, ${m}`).toBe(sentinel);
-      if (epilogue === 0) {
-        const wref = product(
-          M,
-          N,
-          K,
-          (m, k) => d[k * M + m],
-          (k, n) => xs[k * N + n],
-        );
-        expectClose(unpad(dw, M, N, ldn), wref, tol(K), 'dW beside db');
-      }
+      if (epilogue === 0) expectClose(unpad(dw, M, N, ldn), wref, tol(K), 'dW beside db');
     }
   });
 });
