@@ -33,8 +33,10 @@ describe('the adapter-kind rule', () => {
 
 describe('createEngine({ matmul })', () => {
   const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
+  const gpus: GPU[] = [];
   afterAll(() => {
     for (const e of engines) e.destroy();
+    gpus.length = 0;
   });
 
   it('rejects an unknown choice before asking for a device', async () => {
@@ -84,7 +86,10 @@ describe('createEngine({ matmul })', () => {
   it("a device without subgroups gets 'wide' from 'auto', and a clear refusal of 'subgroup'", async () => {
     await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
     const { create } = await import('webgpu');
-    const adapter = await create([]).requestAdapter();
+    // dawn.node tears its instance down when the GPU object is collected, devices and all: keep it referenced.
+    const gpu = create([]);
+    gpus.push(gpu);
+    const adapter = await gpu.requestAdapter();
     if (!adapter) throw new Error('no WebGPU adapter');
     const device = await adapter.requestDevice();
     expect(device.features.has('subgroups')).toBe(false);
