@@ -96,9 +96,10 @@ export async function createEngineFrom(
   const engine = new Engine(device, describeAdapter(device, adapter), source, onDestroy);
   try {
     await engine.pipelines.compileAll();
-    engine.useMatmul(await chooseMatmul(engine, choice));
-    // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say).
+    // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say); set
+    // first, so that timing the kernels waits in probes too.
     engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
+    engine.useMatmul(await chooseMatmul(engine, choice));
   } catch (error) {
     engine.destroy();
     throw error;
