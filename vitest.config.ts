@@ -1,8 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Kernel choices that webgrad/node keeps between processes (the matmul kernels timed on a CPU adapter): in
+    // the checkout, not the user's cache folder, and shared by every test file and run.
+    env: { WEBGRAD_CACHE_DIR: fileURLToPath(new URL('node_modules/.cache/webgrad', import.meta.url)) },
     // SwiftShader runs shaders on the CPU: GPU tests are slow on machines without a GPU.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -2,6 +2,7 @@ import { chooseMatmul, type MatmulChoice, runsOnCpu } from './gpu/autotune.js';
 import { MATMUL_VARIANTS } from './gpu/kernels.js';
 import { pollsWhileWaiting } from './gpu/pace.js';
 import { describeAdapter, requestDevice } from './gpu/device.js';
+import { NO_STORE, type TuningStore } from './gpu/tuning-store.js';
 import { type DeviceSource, Runtime } from './gpu/runtime.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
@@ -15,9 +16,9 @@ export interface EngineOptions {
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
   /**
-   * The matmul kernel: 'auto' (default: on CPU implementations of WebGPU such as SwiftShader, 'subgroup' where
-   * the device runs subgroups of four, else 'wide'; on GPUs the faster of 'regular' and 'tiled', timed once per
-   * adapter), 'timed' (the fastest of all the device can run, timed) or a variant by name. See MatmulChoice.
+   * The matmul kernel: 'auto' (default: the fastest of the kernels made for the kind of adapter, timed once per
+   * adapter; on CPU implementations of WebGPU such as SwiftShader, where that takes seconds, the decision is kept
+   * between runs), 'timed' (the fastest of all the device can run) or a variant by name. See MatmulChoice.
    */
   matmul?: MatmulChoice;
 }
@@ -73,11 +74,14 @@ export class Engine extends Runtime {
   }
 }
 
-/** Requests an adapter and device (with the adapter's own limits), compiles the kernels, and returns an Engine. */
+/**
+ * Requests an adapter and device (with the adapter's own limits), compiles the kernels, and returns an Engine.
+ * `store` keeps slow kernel choices between runs (see MatmulChoice); `onDestroy` runs when the engine is destroyed.
+ */
 export async function createEngineFrom(
   gpu: GPU | undefined,
   options: EngineOptions = {},
-  onDestroy?: () => void,
+  { store = NO_STORE, onDestroy }: { store?: TuningStore; onDestroy?: () => void } = {},
 ): Promise<Engine> {
   const choice = options.matmul ?? 'auto';
   if (choice !== 'auto' && choice !== 'timed' && !Object.hasOwn(MATMUL_VARIANTS, choice)) {
@@ -99,7 +103,7 @@ export async function createEngineFrom(
     // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say); set
     // first, so that timing the kernels waits in probes too.
     engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
-    engine.useMatmul(await chooseMatmul(engine, choice));
+    engine.useMatmul(await chooseMatmul(engine, choice, store));
   } catch (error) {
     engine.destroy();
     throw error;

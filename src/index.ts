@@ -3,11 +3,19 @@
  * navigator.gpu; in Node import from 'webgrad/node'.
  */
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
+import { indexedDbStore } from './gpu/tuning-store.js';
 
 export * from './api.js';
 
-/** Creates an engine on the browser's WebGPU adapter (or the adapter/device passed in). */
+let store: ReturnType<typeof indexedDbStore> | undefined;
+
+/**
+ * Creates an engine on the browser's WebGPU adapter (or the adapter/device passed in). On an adapter that runs
+ * shaders on the CPU, the first engine of an origin times the matmul kernels, a few seconds, and keeps the choice
+ * in IndexedDB (database 'webgrad') for later pages.
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const gpu = typeof navigator === 'undefined' ? undefined : navigator.gpu;
-  return createEngineFrom(gpu, options);
+  store ??= indexedDbStore();
+  return createEngineFrom(gpu, options, { store });
 }

@@ -5,9 +5,13 @@
  * runs on a machine without a GPU.
  */
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
 import { runsOnCpu } from './gpu/autotune.js';
+import { describeAdapter } from './gpu/device.js';
+import type { TunedMatmul, TuningStore } from './gpu/tuning-store.js';
 
 export * from './api.js';
 
@@ -22,11 +26,16 @@ let saidCpu = false;
 /**
  * Creates an engine on the best adapter Dawn finds, else on SwiftShader (saying so once, on stderr). The process
  * can exit once engine.destroy() has been called. Set WEBGRAD_DEBUG=1 to see the native drivers' own messages.
+ *
+ * On an adapter that runs shaders on the CPU, the first engine times the matmul kernels (a few seconds, said on
+ * stderr) and keeps the choice in `matmul.json` under $WEBGRAD_CACHE_DIR, else $XDG_CACHE_HOME/webgrad, else
+ * ~/.cache/webgrad; where that cannot be written, the choice lasts for the process.
  */
 export async function createEngine(options: NodeEngineOptions = {}): Promise<Engine> {
   const { create, globals } = await importDawn();
   Object.assign(globalThis, globals);
-  if (options.device || options.adapter) return createEngineFrom(undefined, options);
+  const store = fileStore(cacheFile());
+  if (options.device || options.adapter) return createEngineFrom(undefined, options, { store });
   const icd = process.env.WEBGRAD_VK_ICD ?? SWIFTSHADER_ICDS.find((f) => existsSync(f));
   if (!process.env.WEBGRAD_DEBUG) quietVulkan(icd);
   // dawn.node keeps the process alive while its GPU object is referenced: hold it only until destroy().
@@ -44,17 +53,64 @@ export async function createEngine(options: NodeEngineOptions = {}): Promise<Eng
         'apt-get install chromium libvulkan1 (SwiftShader at /usr/lib/chromium/vk_swiftshader_icd.json).',
     );
   }
-  // The GPU object stays referenced (for a new device after a loss) until destroy().
-  const engine = await createEngineFrom(gpu, { ...options, adapter }, () => {
-    gpu = null;
-  });
-  if (runsOnCpu(engine.adapter) && !saidCpu) {
+  const described = describeAdapter(undefined, adapter);
+  if (runsOnCpu(described) && !saidCpu) {
     saidCpu = true;
     process.stderr.write(
-      `webgrad: no GPU adapter found; running on ${engine.adapter.architecture || 'a software renderer'}, on the CPU\n`,
+      `webgrad: no GPU adapter found; running on ${described.architecture || 'a software renderer'}, on the CPU\n`,
     );
   }
+  // The GPU object stays referenced (for a new device after a loss) until destroy().
+  const engine = await createEngineFrom(gpu, { ...options, adapter }, { store, onDestroy: () => (gpu = null) });
   return engine;
+}
+
+/** @internal Where kernel choices are kept between processes (see createEngine). */
+export function cacheFile(env: Record<string, string | undefined> = process.env): string {
+  const dir = env.WEBGRAD_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgrad');
+  return join(dir, 'matmul.json');
+}
+
+let saidTiming = false;
+
+/**
+ * @internal Kernel choices in one JSON file of key -> choice. Unreadable or malformed, it counts as empty; a failed write is
+ * ignored. Written whole to a temporary file and renamed over, so a reader never sees half a file, and processes
+ * timing at once at worst each keep their own entry.
+ */
+export function fileStore(file: string): TuningStore {
+  const read = async (): Promise<Record<string, TunedMatmul>> => {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, TunedMatmul>)
+        : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    where: file,
+    get: async (key) => (await read())[key],
+    set: async (key, value) => {
+      const temporary = `${file}.${process.pid}.tmp`;
+      try {
+        const all = { ...(await read()), [key]: value };
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(temporary, `${JSON.stringify(all, null, 1)}\n`);
+        await rename(temporary, file);
+      } catch {
+        // Read-only home, full disk: the choice then lasts for this process only.
+      }
+    },
+    willTime: (names) => {
+      if (saidTiming) return;
+      saidTiming = true;
+      process.stderr.write(
+        `webgrad: timing the matmul kernels ${names.join(', ')} on this adapter, once; the choice is kept in ${file}\n`,
+      );
+    },
+  };
 }
 
 /** Dawn's bindings, or one line saying how to get them. */

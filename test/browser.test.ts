@@ -45,4 +45,28 @@ describe('in headless Chromium', () => {
     expect(result.after.loss).toBeLessThan(result.before / 2);
     expect(result.after.accuracy).toBeGreaterThan(0.9);
   });
+
+  it("keeps the kernel 'auto' timed on a CPU adapter in IndexedDB, for the next page of the origin", async () => {
+    type Choice = { name: string; timings: Record<string, number> | null; cpu: boolean; stored: unknown[] };
+    const choose = async () => {
+      const page = await browser.newPage();
+      await page.goto(server.url, { waitUntil: 'load' });
+      await page.waitForFunction('typeof window.webgradMatmul === "function"', { timeout: 60_000 });
+      const choice = (await page.evaluate('window.webgradMatmul()')) as Choice;
+      await page.close();
+      return choice;
+    };
+    const first = await choose();
+    expect(first.timings).not.toBeNull();
+    const timings = first.timings ?? {};
+    expect(timings[first.name]).toBe(Math.min(...Object.values(timings)));
+    // On a CPU adapter (SwiftShader here) the decision is kept, and the next page takes it untimed (the same
+    // numbers: a new timing would not repeat them). A GPU's is timed again in each page, and not kept.
+    if (!first.cpu) return expect(first.stored).toEqual([]);
+    expect(first.stored).toEqual([{ variant: first.name, timings }]);
+    const second = await choose();
+    expect(second.name).toBe(first.name);
+    expect(second.timings).toEqual(timings);
+    expect(second.stored).toEqual(first.stored);
+  });
 });

@@ -1,15 +1,20 @@
 // The Node entry (src/node.ts) as a user's process sees it: nothing printed but webgrad's own words. Runs the
 // built package (dist/, which npm test builds first) in a child process, so stderr is the process's whole stderr.
+// Also where it keeps kernel choices between processes (cacheFile, fileStore).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cacheFile, fileStore } from '../src/node.js';
 
 const entry = join(import.meta.dirname, '..', 'dist', 'node.js');
 const script = `
 const { createEngine } = await import(${JSON.stringify(entry)});
 for (let i = 0; i < 2; i++) {
-  const engine = await createEngine({ matmul: 'regular' });
+  const engine = await createEngine({ matmul: process.env.MATMUL ?? 'regular' });
   console.log(engine.adapter.architecture, engine.adapter.fallback || /swiftshader/i.test(engine.adapter.architecture));
+  if (process.env.MATMUL) console.log(JSON.stringify([engine.matmul.name, engine.matmulTimings]));
   engine.destroy();
 }`;
 
@@ -33,9 +38,69 @@ describe('createEngine from webgrad/node', () => {
     );
   });
 
+  it("keeps the kernel 'auto' timed on a CPU adapter between processes, in $WEBGRAD_CACHE_DIR/matmul.json", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-cache-'));
+    try {
+      const first = run({ MATMUL: 'auto', WEBGRAD_CACHE_DIR: dir });
+      expect(first.code, first.stderr).toBe(0);
+      const [adapter, choice] = first.stdout.trim().split('\n');
+      if (!adapter.endsWith('true')) return; // a GPU: timed in each process, nothing kept
+      const [variant, timings] = JSON.parse(choice);
+      const file = join(dir, 'matmul.json');
+      expect(first.stderr).toContain(
+        `webgrad: timing the matmul kernels subgroup, wide, regular on this adapter, once; the choice is kept in ${file}`,
+      );
+      const kept = JSON.parse(readFileSync(file, 'utf8'));
+      expect(Object.values(kept)).toEqual([{ variant, timings }]);
+      expect(variant).toBe(Object.entries(timings as Record<string, number>).sort((a, b) => a[1] - b[1])[0][0]);
+      // A second process takes the decision from the file: no timing, the same kernel and timings.
+      const second = run({ MATMUL: 'auto', WEBGRAD_CACHE_DIR: dir });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).not.toContain('timing');
+      expect(second.stdout.trim().split('\n')[1]).toBe(choice);
+      // A folder that cannot be made (under a file) costs the timing again, and nothing else.
+      const unwritable = run({ MATMUL: 'auto', WEBGRAD_CACHE_DIR: join(file, 'sub') });
+      expect(unwritable.code, unwritable.stderr).toBe(0);
+      expect(unwritable.stderr).toContain('timing the matmul kernels');
+      expect(unwritable.stdout.trim().split('\n')[1]).toMatch(/^\["\w+",\{/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves the native messages alone with WEBGRAD_DEBUG set', () => {
     const r = run({ WEBGRAD_DEBUG: '1' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\w/);
+  });
+});
+
+describe('fileStore and cacheFile', () => {
+  it('finds the folder from WEBGRAD_CACHE_DIR, then XDG_CACHE_HOME, then ~/.cache', () => {
+    expect(cacheFile({ WEBGRAD_CACHE_DIR: '/a', XDG_CACHE_HOME: '/b' })).toBe('/a/matmul.json');
+    expect(cacheFile({ XDG_CACHE_HOME: '/b' })).toBe('/b/webgrad/matmul.json');
+    expect(cacheFile({})).toBe(join(homedir(), '.cache', 'webgrad', 'matmul.json'));
+  });
+
+  it('reads a missing or malformed file as empty, and adds each decision beside the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgrad-store-'));
+    try {
+      const file = join(dir, 'deep', 'matmul.json');
+      const store = fileStore(file);
+      expect(await store.get('k')).toBeUndefined();
+      await store.set('k', { variant: 'wide', timings: { wide: 2 } });
+      await store.set('j', { variant: 'regular', timings: { regular: 3 } });
+      expect(await store.get('k')).toEqual({ variant: 'wide', timings: { wide: 2 } });
+      expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')))).toEqual(['k', 'j']);
+      for (const text of ['{"k": ', '[1, 2]', 'null']) {
+        writeFileSync(file, text);
+        expect(await store.get('k')).toBeUndefined();
+      }
+      await store.set('k', { variant: 'wide', timings: { wide: 1 } });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ k: { variant: 'wide', timings: { wide: 1 } } });
+      expect(readdirSync(join(dir, 'deep'))).toEqual(['matmul.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import {
   dims,
   EPILOGUE,
   FORM,
+  KERNELS,
   kernelFeature,
   MATMUL_VARIANTS,
   type MatmulTimings,
@@ -12,15 +13,20 @@ import {
 } from './kernels.js';
 import type { AdapterDescription } from './device.js';
 import type { Runtime } from './runtime.js';
+import { shaderSources } from './shaders.gen.js';
+import { isTunedMatmul, NO_STORE, type TunedMatmul, type TuningStore } from './tuning-store.js';
 
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
  * headers of shaders/matmul.wgsl, matmul_wide.wgsl, matmul_wide_subgroup.wgsl and matmul_tiled.wgsl):
- * - 'auto' (default): on adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup'
- *   where the device runs subgroups of four invocations (a probe checks once per adapter), else 'wide', without
- *   timing (each pipeline takes most of a second to compile there). On other adapters, 'regular' and 'tiled' are
- *   timed once per adapter for the life of the page or process, and the faster kept.
- * - 'timed': times every variant the device can run (once per adapter) and keeps the fastest.
+ * - 'auto' (default): the fastest of the kernels made for the kind of adapter, timed once per adapter. On GPUs,
+ *   'regular' and 'tiled', timed again in each page or process. On adapters that run shaders on the CPU
+ *   (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup' (where the device runs subgroups of four), 'wide' and
+ *   'regular': compiling their pipelines there takes seconds, so the decision is kept between processes and page
+ *   loads (in Node a file in the user's cache folder, in browsers this origin's IndexedDB) until the adapter or
+ *   the kernels change.
+ * - 'timed': times every variant the device can run (once per adapter, kept as 'auto' keeps it) and keeps the
+ *   fastest.
  * - 'regular', 'wide', 'subgroup' or 'tiled': that variant, refused where the device cannot run it.
  */
 export type MatmulChoice = MatmulVariantName | 'auto' | 'timed';
@@ -38,11 +44,11 @@ export function runsOnCpu(adapter: AdapterDescription): boolean {
 export const GPU_VARIANTS: readonly MatmulVariantName[] = ['regular', 'tiled'];
 
 /**
- * What 'auto' takes on CPU implementations, where a storage load costs far more than arithmetic: the first the
- * device can run. Chosen by measurement on SwiftShader, not timed on each engine, because each of these
- * pipelines takes most of a second to compile there (README, Performance, has the numbers).
+ * Variants 'auto' times on CPU implementations, where a storage load costs far more than arithmetic: the two made
+ * for them and, as a check on both, the plain one ('tiled' stages through workgroup memory, which a CPU
+ * emulates lane by lane: a quarter of their speed on SwiftShader).
  */
-export const CPU_PREFERENCE: readonly MatmulVariantName[] = ['subgroup', 'wide'];
+export const CPU_VARIANTS: readonly MatmulVariantName[] = ['subgroup', 'wide', 'regular'];
 
 /**
  * The engine's matmul variant for a choice, and the timings behind it (null where nothing was timed). A forced
@@ -51,18 +57,17 @@ export const CPU_PREFERENCE: readonly MatmulVariantName[] = ['subgroup', 'wide']
 export async function chooseMatmul(
   runtime: Runtime,
   choice: MatmulChoice,
+  store: TuningStore = NO_STORE,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings | null }> {
-  if (choice === 'timed') return timeMatmul(runtime, await runnableVariants(runtime));
-  if (choice !== 'auto') {
+  if (choice !== 'auto' && choice !== 'timed') {
     if (!(await canRun(runtime, choice))) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
     return { variant: MATMUL_VARIANTS[choice], timings: null };
   }
-  if (runsOnCpu(runtime.adapter)) {
-    for (const name of CPU_PREFERENCE) {
-      if (await canRun(runtime, name)) return { variant: MATMUL_VARIANTS[name], timings: null };
-    }
+  if (!runsOnCpu(runtime.adapter)) {
+    return timeMatmul(runtime, choice === 'timed' ? await runnableVariants(runtime) : GPU_VARIANTS);
   }
-  return timeMatmul(runtime, GPU_VARIANTS);
+  const names = choice === 'timed' ? await runnableVariants(runtime) : await runnable(runtime, CPU_VARIANTS);
+  return timeMatmul(runtime, names, store);
 }
 
 /** Whether the device can run a variant: all can, but 'subgroup' only where subgroups are groups of four. */
@@ -71,11 +76,14 @@ function canRun(runtime: Runtime, name: MatmulVariantName): Promise<boolean> | b
 }
 
 /** Variants the engine's device can run (see canRun). */
-export async function runnableVariants(runtime: Runtime): Promise<MatmulVariantName[]> {
-  const names = Object.keys(MATMUL_VARIANTS) as MatmulVariantName[];
-  const runnable: MatmulVariantName[] = [];
-  for (const name of names) if (await canRun(runtime, name)) runnable.push(name);
-  return runnable;
+export function runnableVariants(runtime: Runtime): Promise<MatmulVariantName[]> {
+  return runnable(runtime, Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]);
+}
+
+async function runnable(runtime: Runtime, names: readonly MatmulVariantName[]): Promise<MatmulVariantName[]> {
+  const can: MatmulVariantName[] = [];
+  for (const name of names) if (await canRun(runtime, name)) can.push(name);
+  return can;
 }
 
 function whyNot(runtime: Runtime, name: MatmulVariantName): string {
@@ -130,12 +138,12 @@ export async function subgroupsOfFour(runtime: Runtime): Promise<boolean> {
 }
 
 function adapterKey({ vendor, architecture, device, description }: AdapterDescription): string {
-  return JSON.stringify([vendor, architecture, device, description]);
+  return [vendor, architecture, device, description].join(' / ');
 }
 
 // One decision per adapter for the life of the page or process: engines made later on the same adapter (and
 // devices replaced after a loss) reuse it instead of timing again.
-const decided = new Map<string, { variant: MatmulVariantName; timings: MatmulTimings }>();
+const decided = new Map<string, TunedMatmul>();
 
 const SIZE = 256;
 const ROUNDS = 5;
@@ -186,17 +194,39 @@ class PassClock {
 }
 
 /**
+ * The key of a decision in a TuningStore: the adapter, the variants timed and a hash of their shader sources, so
+ * that a change to a kernel makes the decision again.
+ */
+export function storeKey(adapter: AdapterDescription, names: readonly MatmulVariantName[]): string {
+  const files = [...new Set(names.flatMap((name) => KERNELS[MATMUL_VARIANTS[name].kernel].modules))].sort();
+  // FNV-1a, 32 bits: a change detector, not a checksum against tampering.
+  let hash = 0x811c9dc5;
+  for (const file of files) {
+    const text = shaderSources[file] ?? '';
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `matmul ${adapterKey(adapter)} [${names}] ${hash.toString(16)}`;
+}
+
+/**
  * Times matmul variants on the engine's device, NT, NN and TN products of 256 x 256 x 256 in one pass per
  * round, and returns the fastest (the minimum over rounds, variants interleaved so all see the same load). A
- * variant whose pipeline the driver rejects is skipped. Cached per adapter and list of variants.
+ * variant whose pipeline the driver rejects is skipped. Kept per adapter and list of variants for the life of
+ * the page or process, and in `store` beyond it.
  */
 export async function timeMatmul(
   runtime: Runtime,
   names: readonly MatmulVariantName[],
+  store: TuningStore = NO_STORE,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
-  const key = JSON.stringify([adapterKey(runtime.adapter), names]);
-  const known = decided.get(key);
+  const key = storeKey(runtime.adapter, names);
+  let known = decided.get(key);
+  if (!known) {
+    const kept = await store.get(key);
+    if (isTunedMatmul(kept, names)) decided.set(key, (known = kept));
+  }
   if (known) return { variant: MATMUL_VARIANTS[known.variant], timings: known.timings };
+  store.willTime?.(names);
 
   const n = SIZE;
   const S = GPUBufferUsage;
@@ -215,6 +245,7 @@ export async function timeMatmul(
       if (ms < (timings[best] ?? Number.POSITIVE_INFINITY)) best = name;
     }
     decided.set(key, { variant: best, timings });
+    await store.set(key, { variant: best, timings });
     return { variant: MATMUL_VARIANTS[best], timings };
   } finally {
     for (const buffer of [a, b, c, ...uniforms]) runtime.releaseBuffer(buffer);

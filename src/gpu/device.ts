@@ -45,8 +45,8 @@ export async function requestDevice(
 }
 
 /** The adapter's description, from the adapter or else the device. */
-export function describeAdapter(device: GPUDevice, adapter?: GPUAdapter): AdapterDescription {
-  const info = adapter?.info ?? device.adapterInfo;
+export function describeAdapter(device: GPUDevice | undefined, adapter?: GPUAdapter): AdapterDescription {
+  const info = adapter?.info ?? device?.adapterInfo;
   return {
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',

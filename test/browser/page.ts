@@ -2,6 +2,7 @@
 // float64 reference, and training steps. test/browser.test.ts reads the result from window.webgradCheck().
 import { createEngine } from '../../src/index.js';
 import { Random } from '../../src/core/random.js';
+import { runsOnCpu } from '../../src/gpu/autotune.js';
 import type { Activation, Loss } from '../../src/core/types.js';
 import { lossAndGradients, type RefSpec, toRefLayers } from '../reference/mlp.js';
 
@@ -68,4 +69,24 @@ async function check() {
   return result;
 }
 
-(window as unknown as { webgradCheck: typeof check }).webgradCheck = check;
+/** The kernel 'auto' takes here, and what this origin's IndexedDB holds afterwards (see gpu/tuning-store.ts). */
+async function matmulChoice() {
+  const engine = await createEngine();
+  const choice = { name: engine.matmul.name, timings: engine.matmulTimings, cpu: runsOnCpu(engine.adapter) };
+  engine.destroy();
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open('webgrad');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const stored = await new Promise<unknown[]>((resolve, reject) => {
+    if (!db.objectStoreNames.contains('matmul')) return resolve([]);
+    const request = db.transaction('matmul').objectStore('matmul').getAll();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  db.close();
+  return { ...choice, stored };
+}
+
+Object.assign(window, { webgradCheck: check, webgradMatmul: matmulChoice });

@@ -1,7 +1,18 @@
-// Choosing the matmul kernel per adapter (src/gpu/autotune.ts): the adapter-kind rule, the timed choice and its
-// cache, option checking, and that every kernel trains a model to the same numbers.
+// Choosing the matmul kernel per adapter (src/gpu/autotune.ts): the adapter-kind rule, the timed choice, its
+// cache in the process and in a store between processes, option checking, and that every kernel trains a model
+// to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GPU_VARIANTS, runnableVariants, runsOnCpu, subgroupsOfFour } from '../../src/gpu/autotune.js';
+import {
+  CPU_VARIANTS,
+  GPU_VARIANTS,
+  runnableVariants,
+  runsOnCpu,
+  storeKey,
+  subgroupsOfFour,
+  timeMatmul,
+} from '../../src/gpu/autotune.js';
+import type { MatmulVariantName } from '../../src/gpu/kernels.js';
+import { isTunedMatmul, type TunedMatmul, type TuningStore } from '../../src/gpu/tuning-store.js';
 import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
@@ -59,19 +70,66 @@ describe('createEngine({ matmul })', () => {
     expect(second.matmulTimings).toEqual(timings);
   });
 
-  it("'auto' takes 'subgroup' or 'wide' untimed on a CPU adapter, times the GPU kernels elsewhere", async () => {
+  it("'auto' times the kernels made for the kind of adapter and keeps the fastest", async () => {
     const auto = await createEngine();
     engines.push(auto);
-    if (runsOnCpu(auto.adapter)) {
-      expect(auto.matmul.name).toBe((await subgroupsOfFour(auto)) ? 'subgroup' : 'wide');
-      expect(auto.matmulTimings).toBeNull();
-    } else {
-      expect(Object.keys(auto.matmulTimings ?? {}).sort()).toEqual([...GPU_VARIANTS].sort());
-      expect(GPU_VARIANTS).toContain(auto.matmul.name);
-    }
+    const cpu = runsOnCpu(auto.adapter);
+    const runnable = await runnableVariants(auto);
+    const candidates = (cpu ? CPU_VARIANTS : GPU_VARIANTS).filter((name) => runnable.includes(name));
+    const timings = auto.matmulTimings ?? {};
+    expect(Object.keys(timings).sort()).toEqual([...candidates].sort());
+    expect(timings[auto.matmul.name]).toBe(Math.min(...Object.values(timings)));
     const wide = await createEngine({ matmul: 'wide' });
     engines.push(wide);
     expect(wide.matmul.kernel).toBe('matmul_wide');
+    expect(wide.matmulTimings).toBeNull();
+  });
+
+  it('a decision in the store is taken without timing; one of the wrong shape is timed again and replaced', async () => {
+    const engine = await createEngine({ matmul: 'regular' });
+    engines.push(engine);
+    const saved = new Map<string, unknown>();
+    const timed: (readonly MatmulVariantName[])[] = [];
+    const store: TuningStore = {
+      where: 'a test map',
+      get: async (key) => saved.get(key) as TunedMatmul | undefined,
+      set: async (key, value) => void saved.set(key, value),
+      willTime: (names) => void timed.push(names),
+    };
+    // A list no other test times, so the decision is not already held for the process.
+    const kept: readonly MatmulVariantName[] = ['regular', 'wide'];
+    saved.set(storeKey(engine.adapter, kept), { variant: 'regular', timings: { regular: 1, wide: 2 } });
+    const fromStore = await timeMatmul(engine, kept, store);
+    expect(fromStore.variant.name).toBe('regular');
+    expect(fromStore.timings).toEqual({ regular: 1, wide: 2 });
+    expect(timed).toEqual([]);
+
+    const malformed: readonly MatmulVariantName[] = ['wide', 'regular'];
+    const key = storeKey(engine.adapter, malformed);
+    saved.set(key, { variant: 'tiled', timings: { wide: 1 } });
+    const fresh = await timeMatmul(engine, malformed, store);
+    expect(timed).toEqual([malformed]);
+    expect(Object.keys(fresh.timings).sort()).toEqual(['regular', 'wide']);
+    expect(saved.get(key)).toEqual({ variant: fresh.variant.name, timings: fresh.timings });
+    expect(isTunedMatmul(saved.get(key), malformed)).toBe(true);
+  });
+
+  it('the store key changes with the adapter, the variants and their shader sources', async () => {
+    const swift = adapter({ vendor: 'google', architecture: 'swiftshader' });
+    const key = storeKey(swift, ['subgroup', 'wide']);
+    expect(key).toContain('google / swiftshader');
+    expect(storeKey(adapter({ vendor: 'mesa' }), ['subgroup', 'wide'])).not.toBe(key);
+    expect(storeKey(swift, ['wide', 'subgroup'])).not.toBe(key);
+    const { shaderSources } = await import('../../src/gpu/shaders.gen.js');
+    const text = shaderSources.matmul_wide_subgroup;
+    try {
+      shaderSources.matmul_wide_subgroup = `${text}\n// changed`;
+      expect(storeKey(swift, ['subgroup', 'wide'])).not.toBe(key);
+      expect(storeKey(swift, ['regular'])).toBe(storeKey(swift, ['regular']));
+    } finally {
+      shaderSources.matmul_wide_subgroup = text;
+    }
+    expect(storeKey(swift, ['subgroup', 'wide'])).toBe(key);
   });
 
   it('SwiftShader runs subgroups of four, so the subgroup kernel is tested and chosen there', async () => {
@@ -83,7 +141,7 @@ describe('createEngine({ matmul })', () => {
     expect(await runnableVariants(engine)).toContain('subgroup');
   });
 
-  it("a device without subgroups gets 'wide' from 'auto', and a clear refusal of 'subgroup'", async () => {
+  it("a device without subgroups gets a kernel without them from 'auto', and a clear refusal of 'subgroup'", async () => {
     await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
     const { create } = await import('webgpu');
     // dawn.node tears its instance down when the GPU object is collected, devices and all: keep it referenced.
@@ -98,7 +156,8 @@ describe('createEngine({ matmul })', () => {
     );
     const auto = await createEngine({ device });
     engines.push(auto);
-    expect(auto.matmul.name).toBe(runsOnCpu(auto.adapter) ? 'wide' : auto.matmul.name);
+    expect(auto.matmul.name).not.toBe('subgroup');
+    if (runsOnCpu(auto.adapter)) expect(Object.keys(auto.matmulTimings ?? {}).sort()).toEqual(['regular', 'wide']);
   });
 
   it("a 'subgroup' fit whose replacement device has no subgroups recovers onto 'wide' and ends where it would have", async () => {
