@@ -105,7 +105,8 @@ export async function createEngineFrom(
     engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
     engine.useMatmul(await chooseMatmul(engine, choice, store));
   } catch (error) {
-    engine.destroy();
+    // A device the caller passed in stays theirs, usable for another try.
+    engine.close(!options.device);
     throw error;
   }
   return engine;

@@ -181,13 +181,18 @@ export class Runtime {
 
   /** Frees every buffer and the device. The engine and its models cannot be used afterwards. */
   destroy(): void {
+    this.close(true);
+  }
+
+  /** @internal destroy(), leaving the device alone where `device` is false (one the caller owns). */
+  close(device: boolean): void {
     if (this.destroyed) return;
     for (const resident of [...this.residents]) resident.dispose();
     for (const buffer of this.live.keys()) buffer.destroy();
     this.live.clear();
     this.destroyed = true;
     this.source = null;
-    this.device.destroy();
+    if (device) this.device.destroy();
     this.onDestroy();
   }
 

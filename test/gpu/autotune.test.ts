@@ -154,6 +154,9 @@ describe('createEngine({ matmul })', () => {
     await expect(createEngine({ device, matmul: 'subgroup' })).rejects.toThrow(
       "createEngine: matmul 'subgroup' needs the device feature 'subgroups', which this device does not have",
     );
+    // The refusal leaves the caller's device as it was: not destroyed, good for the next try.
+    const lost = await Promise.race([device.lost.then(() => 'lost'), new Promise((r) => setTimeout(r, 100, 'alive'))]);
+    expect(lost).toBe('alive');
     const auto = await createEngine({ device });
     engines.push(auto);
     expect(auto.matmul.name).not.toBe('subgroup');
