@@ -1,0 +1,41 @@
+// Timing matmul variants on an engine's device (src/gpu/matmul-timing.ts): a positive time for each variant the
+// device runs, and none for one whose pipeline the driver rejects.
+import { afterAll, describe, expect, it } from 'vitest';
+import { timeVariants } from '../../src/gpu/matmul-timing.js';
+import { createEngine } from '../../src/node.js';
+
+describe('timeVariants', () => {
+  const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
+  const gpus: GPU[] = [];
+  afterAll(() => {
+    for (const e of engines) e.destroy();
+    gpus.length = 0;
+  });
+
+  it('times each variant, and frees its operands', async () => {
+    const engine = await createEngine({ matmul: 'regular' });
+    engines.push(engine);
+    const before = engine.memory().bytes;
+    const timings = await timeVariants(engine, ['wide', 'regular']);
+    expect(Object.keys(timings)).toEqual(['wide', 'regular']);
+    for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
+    // The 256 x 256 operands are gone; a small mappable buffer that reads use may be kept for the next read.
+    expect(engine.memory().bytes - before).toBeLessThan(256 * 256 * 4);
+  });
+
+  it('leaves out a variant whose pipeline the driver rejects', async () => {
+    await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
+    const { create } = await import('webgpu');
+    // dawn.node tears its instance down when the GPU object is collected: keep it referenced.
+    const gpu = create([]);
+    gpus.push(gpu);
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const device = await adapter.requestDevice();
+    expect(device.features.has('subgroups')).toBe(false);
+    const engine = await createEngine({ device, matmul: 'regular' });
+    engines.push(engine);
+    const timings = await timeVariants(engine, ['subgroup', 'regular']);
+    expect(Object.keys(timings)).toEqual(['regular']);
+  });
+});
