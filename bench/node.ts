@@ -112,6 +112,7 @@ async function adapterReport(engine: Engine, webgradMatmul: string) {
     vulkanIcd: process.env.VK_ICD_FILENAMES ?? process.env.VK_ADD_DRIVER_FILES ?? null,
     tfjs: tf.version_core,
     webgradMatmul,
+    webgradTimings: engine.matmulTimings,
   };
 }
 

@@ -31,9 +31,21 @@ export function printTable(title, header, rows) {
 }
 
 /**
+ * What the timing that chose webgrad's kernel saw, for the title of a table: ms for the three 256³ products.
+ * @param {{ webgradTimings?: Record<string, number> | null }} adapter
+ */
+export function timedText(adapter) {
+  const t = adapter.webgradTimings;
+  if (!t) return '';
+  return ` (timed, ms for 256³ NT+NN+TN: ${Object.entries(t)
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(', ')})`;
+}
+
+/**
  * The training table: samples/s (ms per step) per library and batch, and webgrad's ratios (with the kernel it
  * picks on the adapter) to TensorFlow.js WebGPU and wasm; then each library's note.
- * @param {{ webgradMatmul?: string }} adapter
+ * @param {{ webgradMatmul?: string, webgradTimings?: Record<string, number> | null }} adapter
  * @param {TrainRow[]} results
  */
 export function printTraining(adapter, results) {
@@ -54,7 +66,7 @@ export function printTraining(adapter, results) {
       return w && p ? `${(w / p).toFixed(1)}x` : '-';
     };
     printTable(
-      `Training step, MLP 784-256-256-10, SGD: samples/s (ms per step). webgrad uses '${adapter.webgradMatmul}' here`,
+      `Training step, MLP 784-256-256-10, SGD: samples/s (ms per step). webgrad uses '${adapter.webgradMatmul}' here${timedText(adapter)}`,
       [
         'batch',
         ...libs,

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_MARGIN, CPU_VARIANTS, GPU_VARIANTS, pickVariant } from '../src/gpu/autotune.js';
 // @ts-expect-error plain JavaScript helper shared with the benchmark and demo tests
 import { launchBrowser, startViteServer } from '../scripts/browser.js';
 
@@ -59,7 +60,8 @@ describe('in headless Chromium', () => {
     const first = await choose();
     expect(first.timings).not.toBeNull();
     const timings = first.timings ?? {};
-    expect(timings[first.name]).toBe(Math.min(...Object.values(timings)));
+    expect(Object.keys(timings).length).toBeGreaterThan(1);
+    expect(first.name).toBe(pickVariant(timings, first.cpu ? CPU_VARIANTS : GPU_VARIANTS, AUTO_MARGIN));
     // On a CPU adapter (SwiftShader here) the decision is kept, and the next page takes it untimed (the same
     // numbers: a new timing would not repeat them). A GPU's is timed again in each page, and not kept.
     if (!first.cpu) return expect(first.stored).toEqual([]);

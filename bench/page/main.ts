@@ -9,7 +9,7 @@ import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul
 import { measureOverhead, type OverheadCase } from './overhead.js';
 import { benchPeak } from './peak.js';
 import { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } from './train.js';
-import { defaultVariant } from './webgrad.js';
+import { defaultVariant, engineFor } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
 setWasmPaths('/tfjs-wasm/');
@@ -80,8 +80,10 @@ export async function adapterReport() {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
     tfjs: tf.version_core,
-    // The matmul kernel webgrad uses by default on this adapter: the 'webgrad' columns of the report.
+    // The matmul kernel webgrad uses by default on this adapter (the 'webgrad' columns of the report), and the
+    // timings that chose it.
     webgradMatmul: await defaultVariant(device),
+    webgradTimings: (await engineFor(device)).matmulTimings,
   };
 }
 

@@ -17,8 +17,9 @@ import { isTunedMatmul, NO_STORE, type TunedMatmul, type TuningStore } from './t
 /**
  * Which matmul kernel an engine uses. GPUs and CPU implementations of WebGPU want different kernels (see the
  * headers of shaders/matmul.wgsl, matmul_wide.wgsl, matmul_wide_subgroup.wgsl and matmul_tiled.wgsl):
- * - 'auto' (default): the fastest of the kernels made for the kind of adapter, timed once per adapter. On GPUs,
- *   'regular' and 'tiled', timed again in each page or process. On adapters that run shaders on the CPU
+ * - 'auto' (default): the fastest of the kernels made for the kind of adapter, timed once per adapter (a kernel
+ *   later in the list must be faster by more than AUTO_MARGIN). On GPUs, 'regular' and 'tiled', timed again in
+ *   each page or process. On adapters that run shaders on the CPU
  *   (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup' (where the device runs subgroups of four), 'wide' and
  *   'regular': compiling their pipelines there takes seconds, so the decision is kept between processes and page
  *   loads (in Node a file in the user's cache folder, in browsers this origin's IndexedDB) until the adapter or
@@ -49,6 +50,15 @@ export const GPU_VARIANTS: readonly MatmulVariantName[] = ['regular', 'tiled'];
 export const CPU_VARIANTS: readonly MatmulVariantName[] = ['subgroup', 'wide', 'regular'];
 
 /**
+ * How much faster than the variants before it in the list a variant must be for 'auto' to take it. The lists put
+ * first what is made for the kind of adapter, and the decision is kept between runs, so one timing disturbed by
+ * other work must not swap in a worse kernel for good: on SwiftShader in headless Chromium, fresh timings put
+ * 'subgroup' ahead of 'wide' by 1.12 to 1.47 times, yet one taken during a benchmark kept 'wide', which trains at
+ * batch 64 about 1.3 times slower.
+ */
+export const AUTO_MARGIN = 0.1;
+
+/**
  * The engine's matmul variant for a choice, and the timings behind it (null where nothing was timed). A forced
  * variant is returned as it is, or refused where the device cannot run it; see MatmulChoice for the others.
  */
@@ -61,11 +71,11 @@ export async function chooseMatmul(
     if (!(await canRun(runtime, choice))) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
     return { variant: MATMUL_VARIANTS[choice], timings: null };
   }
-  if (!runsOnCpu(runtime.adapter)) {
-    return timeMatmul(runtime, choice === 'timed' ? await runnableVariants(runtime) : GPU_VARIANTS);
+  if (choice === 'timed') {
+    return timeMatmul(runtime, await runnableVariants(runtime), runsOnCpu(runtime.adapter) ? store : NO_STORE);
   }
-  const names = choice === 'timed' ? await runnableVariants(runtime) : await runnable(runtime, CPU_VARIANTS);
-  return timeMatmul(runtime, names, store);
+  if (!runsOnCpu(runtime.adapter)) return timeMatmul(runtime, GPU_VARIANTS, NO_STORE, AUTO_MARGIN);
+  return timeMatmul(runtime, await runnable(runtime, CPU_VARIANTS), store, AUTO_MARGIN);
 }
 
 /** Whether the device can run a variant: all can, but 'subgroup' only where subgroups are groups of four. */
@@ -147,7 +157,7 @@ const decided = new Map<string, TunedMatmul>();
  * The key of a decision in a TuningStore: the adapter, the variants timed and a hash of their shader sources, so
  * that a change to a kernel makes the decision again.
  */
-export function storeKey(adapter: AdapterDescription, names: readonly MatmulVariantName[]): string {
+export function storeKey(adapter: AdapterDescription, names: readonly MatmulVariantName[], margin = 0): string {
   const files = [...new Set(names.flatMap((name) => KERNELS[MATMUL_VARIANTS[name].kernel].modules))].sort();
   // FNV-1a, 32 bits: a change detector, not a checksum against tampering.
   let hash = 0x811c9dc5;
@@ -155,19 +165,20 @@ export function storeKey(adapter: AdapterDescription, names: readonly MatmulVari
     const text = shaderSources[file] ?? '';
     for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   }
-  return `matmul ${adapterKey(adapter)} [${names}] ${hash.toString(16)}`;
+  return `matmul ${adapterKey(adapter)} [${names}]${margin ? ` margin ${margin}` : ''} ${hash.toString(16)}`;
 }
 
 /**
- * Times matmul variants on the engine's device (see timeVariants) and returns the fastest. Kept per adapter and
- * list of variants for the life of the page or process, and in `store` beyond it.
+ * Times matmul variants on the engine's device (see timeVariants) and returns the one pickVariant keeps. Kept per
+ * adapter, list of variants and margin for the life of the page or process, and in `store` beyond it.
  */
 export async function timeMatmul(
   runtime: Runtime,
   names: readonly MatmulVariantName[],
   store: TuningStore = NO_STORE,
+  margin = 0,
 ): Promise<{ variant: MatmulVariant; timings: MatmulTimings }> {
-  const key = storeKey(runtime.adapter, names);
+  const key = storeKey(runtime.adapter, names, margin);
   let known = decided.get(key);
   if (!known) {
     const kept = await store.get(key);
@@ -177,11 +188,27 @@ export async function timeMatmul(
   store.willTime?.(names);
 
   const timings = await timeVariants(runtime, names);
-  let best: MatmulVariantName = names[0];
-  for (const [name, ms] of Object.entries(timings) as [MatmulVariantName, number][]) {
-    if (ms < (timings[best] ?? Number.POSITIVE_INFINITY)) best = name;
-  }
+  const best = pickVariant(timings, names, margin);
+  if (!best) throw new Error(`createEngine: the driver rejected every matmul kernel (${names.join(', ')})`);
   decided.set(key, { variant: best, timings });
   await store.set(key, { variant: best, timings });
   return { variant: MATMUL_VARIANTS[best], timings };
+}
+
+/**
+ * The variant to keep from timings, going through `names` in order: the first timed, then any later one faster
+ * than the one kept by more than `margin` (a fraction). Null where none was timed.
+ */
+export function pickVariant(
+  timings: MatmulTimings,
+  names: readonly MatmulVariantName[],
+  margin = 0,
+): MatmulVariantName | null {
+  let best: MatmulVariantName | null = null;
+  for (const name of names) {
+    const ms = timings[name];
+    if (ms === undefined) continue;
+    if (best === null || ms < (timings[best] as number) * (1 - margin)) best = name;
+  }
+  return best;
 }

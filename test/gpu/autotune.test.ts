@@ -3,8 +3,10 @@
 // to the same numbers.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  AUTO_MARGIN,
   CPU_VARIANTS,
   GPU_VARIANTS,
+  pickVariant,
   runnableVariants,
   runsOnCpu,
   storeKey,
@@ -78,7 +80,8 @@ describe('createEngine({ matmul })', () => {
     const candidates = (cpu ? CPU_VARIANTS : GPU_VARIANTS).filter((name) => runnable.includes(name));
     const timings = auto.matmulTimings ?? {};
     expect(Object.keys(timings).sort()).toEqual([...candidates].sort());
-    expect(timings[auto.matmul.name]).toBe(Math.min(...Object.values(timings)));
+    // The first in the list, unless a later one is faster by more than AUTO_MARGIN (pickVariant, tested below).
+    expect(auto.matmul.name).toBe(pickVariant(timings, candidates, AUTO_MARGIN));
     const wide = await createEngine({ matmul: 'wide' });
     engines.push(wide);
     expect(wide.matmul.kernel).toBe('matmul_wide');
@@ -114,12 +117,25 @@ describe('createEngine({ matmul })', () => {
     expect(isTunedMatmul(saved.get(key), malformed)).toBe(true);
   });
 
-  it('the store key changes with the adapter, the variants and their shader sources', async () => {
+  it.each([
+    [{ subgroup: 10, wide: 9.5, regular: 20 }, 0.1, 'subgroup'],
+    [{ subgroup: 10, wide: 8.9, regular: 20 }, 0.1, 'wide'],
+    [{ subgroup: 10, wide: 9.5, regular: 20 }, 0, 'wide'],
+    [{ subgroup: 10, wide: 9.5, regular: 8.6 }, 0.1, 'regular'],
+    [{ subgroup: 10, wide: 9.5, regular: 9.1 }, 0.1, 'subgroup'],
+    [{ wide: 9.5, regular: 20 }, 0.1, 'wide'],
+    [{}, 0.1, null],
+  ])('pickVariant(%o, [subgroup, wide, regular], %s) keeps %s', (timings, margin, kept) => {
+    expect(pickVariant(timings, ['subgroup', 'wide', 'regular'], margin)).toBe(kept);
+  });
+
+  it('the store key changes with the adapter, the variants, the margin and their shader sources', async () => {
     const swift = adapter({ vendor: 'google', architecture: 'swiftshader' });
     const key = storeKey(swift, ['subgroup', 'wide']);
     expect(key).toContain('google / swiftshader');
     expect(storeKey(adapter({ vendor: 'mesa' }), ['subgroup', 'wide'])).not.toBe(key);
     expect(storeKey(swift, ['wide', 'subgroup'])).not.toBe(key);
+    expect(storeKey(swift, ['subgroup', 'wide'], 0.1)).not.toBe(key);
     const { shaderSources } = await import('../../src/gpu/shaders.gen.js');
     const text = shaderSources.matmul_wide_subgroup;
     try {
