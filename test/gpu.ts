@@ -7,10 +7,10 @@ import { createEngine } from '../src/node.js';
  * One engine per test file, on the best adapter (SwiftShader on machines without a GPU). No adapter is a
  * failure, never a skip: a green run means the GPU code ran.
  *
- * Files use the 'regular' matmul kernel unless they ask otherwise. 'auto' picks 'wide' on SwiftShader, whose
- * pipelines take seconds each to compile there; it is covered by the kernel tests (all three kernels, every form
- * and epilogue), test/gpu/autotune.test.ts (the kernels train to the same parameters) and the CLI, demo and
- * browser tests, which run with the defaults.
+ * Files use the 'regular' matmul kernel unless they ask otherwise: its pipelines compile fastest on SwiftShader.
+ * The others are covered by the kernel tests (every kernel, form and epilogue), test/gpu/autotune.test.ts (the
+ * kernels train to the same parameters; what 'auto' takes) and the CLI, demo and browser tests, which run with the
+ * defaults.
  */
 export async function useEngine(matmul: MatmulChoice = 'regular'): Promise<Engine> {
   const engine = await createEngine({ matmul });
@@ -30,4 +30,21 @@ export function loseDeviceAt(engine: Engine, at: number | null): (info: { step: 
       engine.loseDevice();
     }
   };
+}
+
+// GPU objects of plainDevice(), kept for the life of the test file.
+const instances: GPU[] = [];
+
+/**
+ * A device of a Dawn instance of its own, asked for without optional features (so without 'subgroups'). Its GPU
+ * object stays referenced: dawn.node tears the instance down, devices and all, when the object is collected.
+ */
+export async function plainDevice(): Promise<GPUDevice> {
+  await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
+  const { create } = await import('webgpu');
+  const gpu = create([]);
+  instances.push(gpu);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter');
+  return adapter.requestDevice();
 }

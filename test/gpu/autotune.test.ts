@@ -19,7 +19,7 @@ import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
 import { expectClose } from '../reference/check.js';
-import { loseDeviceAt } from '../gpu.js';
+import { loseDeviceAt, plainDevice } from '../gpu.js';
 
 const adapter = (a: Partial<AdapterDescription>): AdapterDescription => ({
   vendor: '',
@@ -46,10 +46,8 @@ describe('the adapter-kind rule', () => {
 
 describe('createEngine({ matmul })', () => {
   const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
-  const gpus: GPU[] = [];
   afterAll(() => {
     for (const e of engines) e.destroy();
-    gpus.length = 0;
   });
 
   it('rejects an unknown choice before asking for a device', async () => {
@@ -158,14 +156,7 @@ describe('createEngine({ matmul })', () => {
   });
 
   it("a device without subgroups gets a kernel without them from 'auto', and a clear refusal of 'subgroup'", async () => {
-    await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
-    const { create } = await import('webgpu');
-    // dawn.node tears its instance down when the GPU object is collected, devices and all: keep it referenced.
-    const gpu = create([]);
-    gpus.push(gpu);
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) throw new Error('no WebGPU adapter');
-    const device = await adapter.requestDevice();
+    const device = await plainDevice();
     expect(device.features.has('subgroups')).toBe(false);
     await expect(createEngine({ device, matmul: 'subgroup' })).rejects.toThrow(
       "createEngine: matmul 'subgroup' needs the device feature 'subgroups', which this device does not have",

@@ -3,13 +3,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { timeVariants } from '../../src/gpu/matmul-timing.js';
 import { createEngine } from '../../src/node.js';
+import { plainDevice } from '../gpu.js';
 
 describe('timeVariants', () => {
   const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
-  const gpus: GPU[] = [];
   afterAll(() => {
     for (const e of engines) e.destroy();
-    gpus.length = 0;
   });
 
   it('times each variant, and frees its operands', async () => {
@@ -24,14 +23,7 @@ describe('timeVariants', () => {
   });
 
   it('leaves out a variant whose pipeline the driver rejects', async () => {
-    await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
-    const { create } = await import('webgpu');
-    // dawn.node tears its instance down when the GPU object is collected: keep it referenced.
-    const gpu = create([]);
-    gpus.push(gpu);
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) throw new Error('no WebGPU adapter');
-    const device = await adapter.requestDevice();
+    const device = await plainDevice();
     expect(device.features.has('subgroups')).toBe(false);
     const engine = await createEngine({ device, matmul: 'regular' });
     engines.push(engine);
