@@ -90,7 +90,6 @@ export function fileStore(file: string): TuningStore {
     }
   };
   return {
-    where: file,
     get: async (key) => (await read())[key],
     set: async (key, value) => {
       const temporary = `${file}.${process.pid}.tmp`;

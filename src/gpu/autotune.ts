@@ -19,11 +19,10 @@ import { isTunedMatmul, NO_STORE, type TunedMatmul, type TuningStore } from './t
  * headers of shaders/matmul.wgsl, matmul_wide.wgsl, matmul_wide_subgroup.wgsl and matmul_tiled.wgsl):
  * - 'auto' (default): the fastest of the kernels made for the kind of adapter, timed once per adapter (a kernel
  *   later in the list must be faster by more than AUTO_MARGIN). On GPUs, 'regular' and 'tiled', timed again in
- *   each page or process. On adapters that run shaders on the CPU
- *   (SwiftShader, llvmpipe/lavapipe, WARP), 'subgroup' (where the device runs subgroups of four), 'wide' and
- *   'regular': compiling their pipelines there takes seconds, so the decision is kept between processes and page
- *   loads (in Node a file in the user's cache folder, in browsers this origin's IndexedDB) until the adapter or
- *   the kernels change.
+ *   each page or process. On adapters that run shaders on the CPU (SwiftShader, llvmpipe/lavapipe, WARP),
+ *   'subgroup' (where the device runs subgroups of four), 'wide' and 'regular': compiling their pipelines there
+ *   takes seconds, so the decision is kept between processes and page loads (in Node a file in the user's cache
+ *   folder, in browsers this origin's IndexedDB) until the adapter or the kernels change.
  * - 'timed': times every variant the device can run (once per adapter, kept as 'auto' keeps it) and keeps the
  *   fastest.
  * - 'regular', 'wide', 'subgroup' or 'tiled': that variant, refused where the device cannot run it.
@@ -154,8 +153,8 @@ function adapterKey({ vendor, architecture, device, description }: AdapterDescri
 const decided = new Map<string, TunedMatmul>();
 
 /**
- * The key of a decision in a TuningStore: the adapter, the variants timed and a hash of their shader sources, so
- * that a change to a kernel makes the decision again.
+ * The key of a decision in a TuningStore: the adapter, the variants timed (in order), the margin and a hash of
+ * their shader sources, so that a change to a kernel makes the decision again.
  */
 export function storeKey(adapter: AdapterDescription, names: readonly MatmulVariantName[], margin = 0): string {
   const files = [...new Set(names.flatMap((name) => KERNELS[MATMUL_VARIANTS[name].kernel].modules))].sort();

@@ -8,13 +8,11 @@ export interface TunedMatmul {
 
 /**
  * Where decisions that are slow to make (timing matmul kernels on an adapter that compiles each pipeline in most
- * of a second) are kept beyond the life of one page or process. Keys name the adapter, the variants timed and
- * their shader sources, so another adapter, another list or a changed kernel is timed afresh. A store that cannot
- * read or write behaves as an empty one: it never fails an engine.
+ * of a second) are kept beyond the life of one page or process. Keys (autotune.ts, storeKey) name the adapter,
+ * the variants timed and their shader sources, so another adapter, another list or a changed kernel is timed
+ * afresh. A store that cannot read or write behaves as an empty one: it never fails an engine.
  */
 export interface TuningStore {
-  /** Where the decisions are kept, in words, for messages. */
-  readonly where: string;
   get(key: string): Promise<TunedMatmul | undefined>;
   set(key: string, value: TunedMatmul): Promise<void>;
   /** Called before timing variants the store did not hold (where the wait should be explained). */
@@ -23,7 +21,6 @@ export interface TuningStore {
 
 /** A store that forgets everything: nothing is kept beyond the page or process. */
 export const NO_STORE: TuningStore = {
-  where: 'nowhere (not kept)',
   get: async () => undefined,
   set: async () => {},
 };
@@ -79,7 +76,6 @@ export function indexedDbStore(): TuningStore {
     });
   };
   return {
-    where: `this origin's IndexedDB database '${DB}'`,
     get: (key) => run('readonly', (table) => table.get(key)),
     set: async (key, value) => {
       await run('readwrite', (table) => table.put(value, key));

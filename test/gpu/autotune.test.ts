@@ -92,7 +92,6 @@ describe('createEngine({ matmul })', () => {
     const saved = new Map<string, unknown>();
     const timed: (readonly MatmulVariantName[])[] = [];
     const store: TuningStore = {
-      where: 'a test map',
       get: async (key) => saved.get(key) as TunedMatmul | undefined,
       set: async (key, value) => void saved.set(key, value),
       willTime: (names) => void timed.push(names),
