@@ -689,6 +689,38 @@ describe('the demo page', () => {
     await page.close();
   });
 
+  it('says why a first visit without a GPU takes longer to start, and says nothing of it on the next', async () => {
+    // A context of its own has an empty IndexedDB: a first visit, whatever the other tests did.
+    const context = await browser.createBrowserContext();
+    const visit = async () => {
+      const page = await context.newPage();
+      // Every text the status line shows while the page loads.
+      await page.evaluateOnNewDocument(() => {
+        const texts: string[] = [];
+        Object.assign(window, { statuses: texts });
+        new MutationObserver(() => {
+          const text = document.getElementById('status')?.textContent ?? '';
+          if (text && texts[texts.length - 1] !== text) texts.push(text);
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
+      await page.goto(server.url, { waitUntil: 'load' });
+      await settle(page);
+      const statuses = (await page.evaluate('window.statuses')) as string[];
+      const adapter = await page.$eval('#adapter-name', (el) => el.textContent ?? '');
+      await page.close();
+      return { explained: statuses.some((t) => t.includes('first visit times the matmul kernels')), adapter };
+    };
+    try {
+      const first = await visit();
+      const second = await visit();
+      // Timing the kernels takes seconds only where shaders run on the CPU (SwiftShader here).
+      if (/swiftshader|llvmpipe|lavapipe|warp|software/i.test(first.adapter)) expect(first.explained).toBe(true);
+      expect(second.explained).toBe(false);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('says plainly that WebGPU is missing, and how to enable it', async () => {
     const plain = await launchBrowser({ webgpu: false });
     try {

@@ -744,6 +744,9 @@ function noWebGpu(reason: string): void {
   updateButtons();
 }
 
+const SLOW_START =
+  'Preparing… Without a GPU, the first visit times the matmul kernels on this adapter: a few seconds, once.';
+
 async function init(): Promise<void> {
   applyPreset('spiral');
   $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
@@ -756,6 +759,9 @@ async function init(): Promise<void> {
     noWebGpu('navigator.gpu is missing');
     return;
   }
+  // Where the engine takes long to start, it is timing its matmul kernels: on an adapter that runs shaders on the
+  // CPU, once per origin, several seconds. Say so rather than leave a bare "Preparing…".
+  const slow = window.setTimeout(() => setStatus(SLOW_START, 'loading'), 1500);
   try {
     // The worker starts with the smallest model; every rebuild() puts in the one the settings describe.
     trainer = await createTrainer({ model: { sizes: [2, 2], activations: ['identity'], loss: 'cross_entropy' } });
@@ -763,6 +769,8 @@ async function init(): Promise<void> {
     const message = (error as Error).message.replace(/^webgrad: /, '');
     noWebGpu(/adapter/.test(message) ? 'no WebGPU adapter was found' : message);
     return;
+  } finally {
+    clearTimeout(slow);
   }
   describeDevice(trainer);
   await rebuild();
