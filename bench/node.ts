@@ -93,7 +93,7 @@ async function setUpGpu() {
   return { engine, device, gpuErrors, tfWebgpu };
 }
 
-async function adapterReport(engine: Engine, webgradMatmul: string) {
+async function adapterReport(engine: Engine, picked: Engine) {
   const tf = await import('@tensorflow/tfjs-core');
   const info = engine.adapter;
   const device = engine.device;
@@ -111,8 +111,8 @@ async function adapterReport(engine: Engine, webgradMatmul: string) {
     runtime: `Node ${process.versions.node}, webgpu (Dawn) ${version}`,
     vulkanIcd: process.env.VK_ICD_FILENAMES ?? process.env.VK_ADD_DRIVER_FILES ?? null,
     tfjs: tf.version_core,
-    webgradMatmul,
-    webgradTimings: engine.matmulTimings,
+    webgradMatmul: picked.matmul.name,
+    webgradTimings: picked.matmulTimings,
   };
 }
 
@@ -124,10 +124,11 @@ async function main() {
   const { engine, device, gpuErrors, tfWebgpu } = await setUpGpu();
   const { listCases, resolveOptions } = await import('./page/cases.js');
   const { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } = await import('./page/train.js');
-  const { defaultVariant } = await import('./page/webgrad.js');
+  const { engineFor } = await import('./page/webgrad.js');
   await import('@tensorflow/tfjs-backend-wasm');
 
-  const adapter = await adapterReport(engine, await defaultVariant(device));
+  // The engine the webgrad cases build with 'auto': the kernel they train with, and the timings behind it.
+  const adapter = await adapterReport(engine, await engineFor(device));
   const trainVariants = cli.trainVariants ?? [...new Set(['regular', adapter.webgradMatmul] as WebgradVariant[])];
   const options = resolveOptions({ ...cli, trainVariants });
   const cases = listCases(options).filter((c): c is Extract<Case, { part: 'train' }> => c.part === 'train');

@@ -1,8 +1,8 @@
 // `vitest run` with the given arguments, and once more, alone, for a test file whose worker process died before
 // its tests had finished. Without a GPU the tests run on SwiftShader inside Dawn's native addon, and a CI run
 // has died that way ("Worker exited unexpectedly", no test failing, nothing printed by the process), which no
-// test of ours can catch and which did not come back in dozens of runs here. Only that is run again: a failing test, an unhandled error
-// of any other kind, or a file whose worker dies twice fails the run as before.
+// test of ours can catch and which did not come back in dozens of runs here. Only that is run again: a failing
+// test, an unhandled error of any other kind, or a file whose worker dies twice fails the run as before.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

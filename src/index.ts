@@ -3,11 +3,11 @@
  * navigator.gpu; in Node import from 'webgrad/node'.
  */
 import { createEngineFrom, type Engine, type EngineOptions } from './engine.js';
-import { indexedDbStore } from './gpu/tuning-store.js';
+import { indexedDbStore, type TuningStore } from './gpu/tuning-store.js';
 
 export * from './api.js';
 
-let store: ReturnType<typeof indexedDbStore> | undefined;
+let store: TuningStore | undefined;
 
 /**
  * Creates an engine on the browser's WebGPU adapter (or the adapter/device passed in). On an adapter that runs

@@ -74,9 +74,9 @@ export function cacheFile(env: Record<string, string | undefined> = process.env)
 let saidTiming = false;
 
 /**
- * @internal Kernel choices in one JSON file of key -> choice. Unreadable or malformed, it counts as empty; a failed write is
- * ignored. Written whole to a temporary file and renamed over, so a reader never sees half a file, and processes
- * timing at once at worst each keep their own entry.
+ * @internal Kernel choices in one JSON file of key -> choice. Unreadable or malformed, it counts as empty; a failed
+ * write is ignored. Written whole to a temporary file and renamed over, so a reader never sees half a file, and
+ * processes timing at once at worst each keep their own entry.
  */
 export function fileStore(file: string): TuningStore {
   const read = async (): Promise<Record<string, TunedMatmul>> => {

@@ -9,7 +9,7 @@ import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul
 import { measureOverhead, type OverheadCase } from './overhead.js';
 import { benchPeak } from './peak.js';
 import { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } from './train.js';
-import { defaultVariant, engineFor } from './webgrad.js';
+import { engineFor } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
 setWasmPaths('/tfjs-wasm/');
@@ -65,6 +65,7 @@ const LIMIT_KEYS = [
 export async function adapterReport() {
   const { adapter, device, timer } = await getGpu();
   const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const engine = await engineFor(device); // 'auto', as a user's engine
   return {
     vendor: info.vendor,
     architecture: info.architecture,
@@ -82,8 +83,8 @@ export async function adapterReport() {
     tfjs: tf.version_core,
     // The matmul kernel webgrad uses by default on this adapter (the 'webgrad' columns of the report), and the
     // timings that chose it.
-    webgradMatmul: await defaultVariant(device),
-    webgradTimings: (await engineFor(device)).matmulTimings,
+    webgradMatmul: engine.matmul.name,
+    webgradTimings: engine.matmulTimings,
   };
 }
 

@@ -41,11 +41,6 @@ async function engineIfRunnable(device: GPUDevice, matmul: MatmulChoice): Promis
   }
 }
 
-/** The matmul variant webgrad picks by default ('auto') on this device's adapter. */
-export async function defaultVariant(device: GPUDevice): Promise<string> {
-  return (await engineFor(device)).matmul.name;
-}
-
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**

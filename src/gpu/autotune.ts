@@ -70,11 +70,11 @@ export async function chooseMatmul(
     if (!(await canRun(runtime, choice))) throw new Error(`createEngine: ${whyNot(runtime, choice)}`);
     return { variant: MATMUL_VARIANTS[choice], timings: null };
   }
-  if (choice === 'timed') {
-    return timeMatmul(runtime, await runnableVariants(runtime), runsOnCpu(runtime.adapter) ? store : NO_STORE);
-  }
-  if (!runsOnCpu(runtime.adapter)) return timeMatmul(runtime, GPU_VARIANTS, NO_STORE, AUTO_MARGIN);
-  return timeMatmul(runtime, await runnable(runtime, CPU_VARIANTS), store, AUTO_MARGIN);
+  // Only a CPU adapter's decision is kept between runs: there timing costs seconds, on a GPU milliseconds.
+  const cpu = runsOnCpu(runtime.adapter);
+  const kept = cpu ? store : NO_STORE;
+  if (choice === 'timed') return timeMatmul(runtime, await runnableVariants(runtime), kept);
+  return timeMatmul(runtime, cpu ? await runnable(runtime, CPU_VARIANTS) : GPU_VARIANTS, kept, AUTO_MARGIN);
 }
 
 /** Whether the device can run a variant: all can, but 'subgroup' only where subgroups are groups of four. */
