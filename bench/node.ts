@@ -123,7 +123,7 @@ async function main() {
   register('./tfjs-esm-hooks.js', import.meta.url);
   const { engine, device, gpuErrors, tfWebgpu } = await setUpGpu();
   const { listCases, resolveOptions } = await import('./page/cases.js');
-  const { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } = await import('./page/train.js');
+  const { benchTrainBatch } = await import('./page/train.js');
   const { engineFor } = await import('./page/webgrad.js');
   await import('@tensorflow/tfjs-backend-wasm');
 
@@ -138,27 +138,37 @@ async function main() {
   for (const [i, c] of cases.entries()) {
     const t0 = performance.now();
     const errorsBefore = gpuErrors.length;
-    let r: Result;
+    const failed = (library: string, error: string): Result => ({
+      name: 'train-mlp-784-256-256-10',
+      library,
+      batch: c.batch,
+      msMedian: null,
+      error,
+    });
+    // TensorFlow.js WebGPU without a navigator.gpu: its row says why, the others run.
+    const libraries = c.libraries.filter((l) => !(l === 'tfjs-webgpu' && tfWebgpu));
+    let rs: Result[];
     try {
-      if (c.library === 'tfjs-webgpu' && tfWebgpu) throw new Error(tfWebgpu);
-      if (c.library === 'webgrad-fit') r = await benchTrainWebgradFit(device, c.batch, options);
-      else if (c.library.startsWith('webgrad-')) {
-        const variant = c.library.slice('webgrad-'.length) as WebgradVariant;
-        r = await benchTrainWebgrad(device, variant, c.batch, options);
-      } else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, options);
+      rs = await benchTrainBatch(device, libraries, c.batch, options);
       await device.queue.onSubmittedWorkDone();
-      if (gpuErrors.length > errorsBefore)
-        throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);
+      if (gpuErrors.length > errorsBefore) {
+        const error = `WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`;
+        rs = rs.map((r) => (r.library.startsWith('webgrad-') ? failed(r.library, error) : r));
+      }
     } catch (e) {
       const error = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      r = { name: 'train-mlp-784-256-256-10', library: c.library, batch: c.batch, msMedian: null, error };
+      rs = libraries.map((l) => failed(l, error));
     }
-    if (r.library === 'tfjs-wasm') r.note = `${r.note ?? 'wasm'} (tfjs-backend-wasm runs no threads in Node)`;
-    if (r.library === 'tfjs-webgpu' && !r.error) r.note = await tfAdapterNote();
-    const rate = r.error ? `ERROR ${r.error}` : `${Math.round(r.samplesPerSec ?? 0)} samples/s`;
+    if (tfWebgpu && c.libraries.includes('tfjs-webgpu')) rs.unshift(failed('tfjs-webgpu', tfWebgpu));
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    console.error(`  [${i + 1}/${cases.length}] train ${c.library} batch ${c.batch}: ${rate} (${seconds} s)`);
-    results.push(r);
+    for (const r of rs) {
+      if (r.library === 'tfjs-wasm') r.note = `${r.note ?? 'wasm'} (tfjs-backend-wasm runs no threads in Node)`;
+      if (r.library === 'tfjs-webgpu' && !r.error) r.note = await tfAdapterNote();
+      const rate = r.error ? `ERROR ${r.error}` : `${Math.round(r.samplesPerSec ?? 0)} samples/s`;
+      console.error(`  [${i + 1}/${cases.length}] train ${r.library} batch ${c.batch}: ${rate}`);
+    }
+    console.error(`  batch ${c.batch}: ${seconds} s`);
+    results.push(...rs);
   }
 
   printReport(adapter, results);
@@ -175,7 +185,7 @@ async function main() {
 /** The adapter TensorFlow.js WebGPU got from navigator.gpu, to show it is the one webgrad uses. */
 async function tfAdapterNote(): Promise<string> {
   const tf = await import('@tensorflow/tfjs-core');
-  const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+  const info = (tf.findBackend('webgpu') as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
   return `navigator.gpu from the webgpu package; adapter ${info?.vendor ?? '?'} / ${info?.architecture ?? '?'}`;
 }
 

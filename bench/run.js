@@ -166,7 +166,16 @@ function printReport(adapter, results) {
 function describe(c) {
   if (c.part === 'peak') return `peak ${c.which}`;
   if (c.part === 'matmul') return `matmul ${c.library} ${c.form} ${c.size}`;
-  return `train ${c.library} batch ${c.batch}`;
+  return `train batch ${c.batch}: ${c.libraries.join(', ')}`;
+}
+
+/** @param {Result} r */
+function rateOf(r) {
+  if (r.error) return `ERROR ${r.error}`;
+  if (r.gflops != null) return `${fmt(r.gflops)} GFLOP/s`;
+  if (r.gbps != null) return `${fmt(r.gbps)} GB/s`;
+  if (r.samplesPerSec != null) return `${fmt(r.samplesPerSec)} samples/s`;
+  return 'not available';
 }
 
 async function main() {
@@ -214,29 +223,28 @@ async function main() {
         page = await openPage();
       }
       const t0 = performance.now();
-      let r;
+      /** @type {Result[]} */
+      let rs;
       try {
-        r = await page.evaluate((cc, o) => window.__bench.runCase(cc, o), c, options);
+        rs = await page.evaluate((cc, o) => window.__bench.runCase(cc, o), c, options);
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        r = { name: c.part === 'peak' ? c.which : c.part, library: c.library ?? 'webgpu', msMedian: null, error: msg };
-        if ('size' in c) r.size = c.size;
-        if ('batch' in c) r.batch = c.batch;
-        if ('form' in c) r.form = c.form;
+        const libraries = c.part === 'train' ? c.libraries : [c.library ?? 'webgpu'];
+        rs = libraries.map((library) => {
+          const r = { name: c.part === 'peak' ? c.which : c.part, library, msMedian: null, error: msg };
+          if ('size' in c) r.size = c.size;
+          if ('batch' in c) r.batch = c.batch;
+          if ('form' in c) r.form = c.form;
+          return r;
+        });
       }
-      const rate = r.error
-        ? `ERROR ${r.error}`
-        : r.gflops != null
-          ? `${fmt(r.gflops)} GFLOP/s`
-          : r.gbps != null
-            ? `${fmt(r.gbps)} GB/s`
-            : r.samplesPerSec != null
-              ? `${fmt(r.samplesPerSec)} samples/s`
-              : 'not available';
-      console.error(
-        `  [${i + 1}/${cases.length}] ${describe(c)}: ${rate} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-      );
-      results.push(r);
+      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      for (const [j, r] of rs.entries()) {
+        const what = c.part === 'train' ? `train ${r.library} batch ${c.batch}` : describe(c);
+        const took = j === rs.length - 1 ? ` (${seconds} s${rs.length > 1 ? ' for the batch' : ''})` : '';
+        console.error(`  [${i + 1}/${cases.length}] ${what}: ${rateOf(r)}${took}`);
+      }
+      results.push(...rs);
     }
 
     printReport(adapter, results);

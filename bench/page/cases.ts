@@ -24,7 +24,7 @@ export interface PageOptions extends BenchOptions {
 export type Case =
   | { part: 'peak'; which: PeakCase }
   | { part: 'matmul'; library: 'tfjs-webgpu' | `webgrad-${WebgradVariant}`; form: MatmulForm; size: number }
-  | { part: 'train'; library: TrainLibrary; batch: number };
+  | { part: 'train'; batch: number; libraries: TrainLibrary[] };
 
 export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
   const smoke = o.smoke ?? false;
@@ -58,7 +58,8 @@ export function listCases(o: PageOptions): Case[] {
       ...o.trainVariants.map((v) => `webgrad-${v}` as const),
       'webgrad-fit',
     ];
-    for (const batch of o.batches) for (const library of libraries) cases.push({ part: 'train', library, batch });
+    // One case per batch: its libraries are timed against each other, their repetitions interleaved.
+    for (const batch of o.batches) cases.push({ part: 'train', batch, libraries });
   }
   return cases;
 }

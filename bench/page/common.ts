@@ -56,15 +56,11 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * Times an operation. `once(iters)` performs it `iters` times back to back, waits for completion and
- * returns the elapsed milliseconds. After opts.warmup untimed calls, the number of iterations per
- * repetition is chosen from the last warm-up so that a repetition lasts about opts.targetMs.
- * Returns milliseconds per single operation for each of opts.reps repetitions.
+ * Sizes an operation for timing. `once(iters)` performs it `iters` times back to back, waits for completion and
+ * returns the elapsed milliseconds. After opts.warmup untimed calls, the number of iterations per repetition is
+ * chosen from the last warm-up so that a repetition lasts about opts.targetMs.
  */
-export async function timeOp(
-  once: (iters: number) => Promise<number>,
-  opts: BenchOptions,
-): Promise<{ samples: number[]; iters: number; method?: TimingMethod }> {
+export async function sizeOp(once: (iters: number) => Promise<number>, opts: BenchOptions): Promise<number> {
   let last = Number.NaN;
   for (let i = 0; i < Math.max(1, opts.warmup); i++) last = await once(1);
   // A single warm-up call also compiles: where it outlasted the target, one more call sizes the repetitions,
@@ -72,11 +68,61 @@ export async function timeOp(
   // that long anyway (TensorFlow.js WebGPU at batch 8192 takes half a minute a step on a CPU).
   const long = Math.max(10 * opts.targetMs, 10_000);
   if (opts.warmup <= 1 && opts.targetMs > 0 && last > opts.targetMs && last < long) last = await once(1);
-  let iters = 1;
-  if (opts.targetMs > 0 && last > 0) iters = Math.min(opts.maxIters, Math.max(1, Math.round(opts.targetMs / last)));
+  if (!(opts.targetMs > 0 && last > 0)) return 1;
+  return Math.min(opts.maxIters, Math.max(1, Math.round(opts.targetMs / last)));
+}
+
+/**
+ * Times an operation (see sizeOp): milliseconds per single operation for each of opts.reps repetitions, run back
+ * to back. Cases compared with each other go through `interleave` instead.
+ */
+export async function timeOp(
+  once: (iters: number) => Promise<number>,
+  opts: BenchOptions,
+): Promise<{ samples: number[]; iters: number; method?: TimingMethod }> {
+  const iters = await sizeOp(once, opts);
   const samples: number[] = [];
   for (let r = 0; r < opts.reps; r++) samples.push((await once(iters)) / iters);
   return { samples, iters };
+}
+
+/** A case of an interleaved comparison: prepared (warmed up and sized) once, then timed a repetition at a time. */
+export interface Repeatable {
+  prepare(): Promise<void>;
+  /** One timed repetition: milliseconds per operation. */
+  rep(): Promise<number>;
+}
+
+/**
+ * Times cases against each other on a machine whose speed drifts: each case is prepared, then every round times
+ * one repetition of each case, in an order rotated by one each round, so that a slow spell of the machine lands on
+ * all cases alike rather than on whichever ran in it. A case that throws is dropped from later rounds; its entry
+ * is the error, the others' their samples.
+ */
+export async function interleave<T extends Repeatable>(cases: readonly T[], reps: number) {
+  const out = new Map<T, number[] | Error>();
+  const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+  for (const c of cases) {
+    try {
+      await c.prepare();
+      out.set(c, []);
+    } catch (e) {
+      out.set(c, asError(e));
+    }
+  }
+  for (let r = 0; r < reps; r++) {
+    const live = cases.filter((c) => Array.isArray(out.get(c)));
+    const order = live.map((_, i) => live[(i + r) % live.length]);
+    for (const c of order) {
+      try {
+        const ms = await c.rep();
+        (out.get(c) as number[]).push(ms);
+      } catch (e) {
+        out.set(c, asError(e));
+      }
+    }
+  }
+  return out;
 }
 
 /** Rounds for display and JSON: 4 significant digits. */

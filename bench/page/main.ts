@@ -8,7 +8,7 @@ import { GpuTimer, type Result } from './common.js';
 import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul.js';
 import { measureOverhead, type OverheadCase } from './overhead.js';
 import { benchPeak } from './peak.js';
-import { benchTrainTf, benchTrainWebgrad, benchTrainWebgradFit } from './train.js';
+import { benchTrainBatch } from './train.js';
 import { engineFor } from './webgrad.js';
 
 // The .wasm binaries are served from node_modules/@tensorflow/tfjs-backend-wasm/dist (bench/vite.config.js).
@@ -90,23 +90,28 @@ export async function adapterReport() {
 
 const variantOf = (library: string) => library.slice('webgrad-'.length) as WebgradVariant;
 
-export async function runCase(c: Case, options: Partial<PageOptions> = {}): Promise<Result> {
+/** Runs one case: one result, or one per library for a training batch. */
+export async function runCase(c: Case, options: Partial<PageOptions> = {}): Promise<Result[]> {
   const o = resolveOptions(options);
   const { device, timer } = await getGpu();
   const errorsBefore = gpuErrors.length;
-  let r: Result;
-  if (c.part === 'peak') r = await benchPeak(device, timer, c.which, o);
+  let results: Result[];
+  if (c.part === 'peak') results = [await benchPeak(device, timer, c.which, o)];
   else if (c.part === 'matmul') {
-    r =
+    results = [
       c.library === 'tfjs-webgpu'
         ? await benchMatmulTf(c.form, c.size, o, timer.method)
-        : await benchMatmulWebgrad(device, timer, variantOf(c.library), c.form, c.size, o);
-  } else if (c.library === 'webgrad-fit') r = await benchTrainWebgradFit(device, c.batch, o);
-  else if (c.library.startsWith('webgrad-')) r = await benchTrainWebgrad(device, variantOf(c.library), c.batch, o);
-  else r = await benchTrainTf(c.library === 'tfjs-wasm' ? 'wasm' : 'webgpu', c.batch, o);
+        : await benchMatmulWebgrad(device, timer, variantOf(c.library), c.form, c.size, o),
+    ];
+  } else results = await benchTrainBatch(device, c.libraries, c.batch, o);
   await device.queue.onSubmittedWorkDone();
-  if (gpuErrors.length > errorsBefore) throw new Error(`WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`);
-  return r;
+  if (gpuErrors.length > errorsBefore) {
+    const error = `WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`;
+    // Only webgrad uses this device (TensorFlow.js WebGPU has its own): its rows carry the error.
+    if (c.part !== 'train') throw new Error(error);
+    for (const r of results) if (r.library.startsWith('webgrad-')) Object.assign(r, { error, samplesPerSec: null });
+  }
+  return results;
 }
 
 /** Runs every selected case in this page and logs each result (for manual use; run.js calls runCase). */
@@ -115,9 +120,10 @@ export async function run(options: Partial<PageOptions> = {}) {
   const adapter = await adapterReport();
   const results: Result[] = [];
   for (const c of listCases(o)) {
-    const r = await runCase(c, o);
-    console.log(JSON.stringify(r));
-    results.push(r);
+    for (const r of await runCase(c, o)) {
+      console.log(JSON.stringify(r));
+      results.push(r);
+    }
   }
   return { adapter, results };
 }

@@ -3,7 +3,7 @@
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { type BenchOptions, median, type Result, round4, timeOp, timeRuns } from './common.js';
+import { type BenchOptions, interleave, median, type Repeatable, type Result, round4, sizeOp } from './common.js';
 import { syncTfWebgpu, useBackend, type WebgradVariant } from './matmul.js';
 import { benchWebgradTraining, measureRecording, webgradFitCase } from './webgrad.js';
 
@@ -30,59 +30,132 @@ function trainResult(library: string, batch: number, samples: number[] | null, i
   return r;
 }
 
-export async function benchTrainTf(backend: 'webgpu' | 'wasm', batch: number, opts: BenchOptions): Promise<Result> {
-  await useBackend(backend);
-  const before = tf.memory().numTensors;
-  const params: tf.Variable[] = [];
-  for (let l = 0; l + 1 < LAYERS.length; l++) {
-    const [fanIn, fanOut] = [LAYERS[l], LAYERS[l + 1]];
-    const w = tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn));
-    const b = tf.zeros([fanOut]);
-    params.push(tf.variable(w, true, `w${l}`), tf.variable(b, true, `b${l}`));
-    tf.dispose([w, b]); // the variables keep the data
-  }
-  const x = tf.randomNormal([batch, LAYERS[0]]);
-  const labels = tf.tidy(() =>
-    tf.cast(
-      tf.oneHot(tf.randomUniform([batch], 0, LAYERS[LAYERS.length - 1], 'int32'), LAYERS[LAYERS.length - 1]),
-      'float32',
-    ),
-  );
-  const optimizer = tf.train.sgd(LEARNING_RATE);
-  const loss = () => {
-    let h: tf.Tensor = x;
-    for (let l = 0; 2 * l < params.length; l++) {
-      h = tf.add(tf.matMul(h, params[2 * l]), params[2 * l + 1]);
-      if (2 * l + 2 < params.length) h = tf.relu(h);
+/** A training case of one batch: prepared, then timed a repetition at a time (see interleave), then finished. */
+interface TrainCase extends Repeatable {
+  library: string;
+  /** Operations (steps) per timed repetition, once prepared. */
+  iters: number;
+  /** Notes and checks after the last repetition; releases what the case holds. */
+  finish(): Promise<{ note?: string; recordMs?: number }>;
+  /** Releases what the case holds, after a failure. */
+  dispose(): void;
+}
+
+/**
+ * Training at one batch size, every library's case against the others: the cases are set up together and
+ * their repetitions interleaved (see interleave), so the ratios between libraries do not carry the machine's drift
+ * from one case to the next. TensorFlow.js's two backends each keep their own tensors; the backend is switched
+ * before each of its repetitions. A library whose case fails gets a row with the error; the others still run.
+ */
+export async function benchTrainBatch(
+  device: GPUDevice,
+  libraries: readonly TrainLibrary[],
+  batch: number,
+  opts: BenchOptions,
+): Promise<Result[]> {
+  const before = tf.engine().state.numTensors; // tf.memory() needs a backend started
+  const cases = libraries.map((library) => trainCase(device, library, batch, opts));
+  const timed = await interleave(cases, opts.reps);
+  const results: Result[] = [];
+  for (const c of cases) {
+    const samples = timed.get(c);
+    let result: Result;
+    try {
+      if (!Array.isArray(samples)) throw samples;
+      const { note, recordMs } = await c.finish();
+      result = trainResult(c.library, batch, samples, c.iters, note);
+      if (recordMs !== undefined) result.recordMs = recordMs;
+    } catch (e) {
+      c.dispose();
+      result = trainResult(c.library, batch, null);
+      if (!(e instanceof NotAvailable)) {
+        result.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        delete result.note;
+      }
     }
-    return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
-  };
-  // `iters` steps back to back; the only sync is reading the last loss at the end.
+    results.push(result);
+  }
+  const leaked = tf.engine().state.numTensors - before;
+  if (leaked > 0) console.warn(`tfjs: ${leaked} tensors left after the training benchmark at batch ${batch}`);
+  return results;
+}
+
+/** webgrad's kernel variant cannot run on this device: a row without numbers, not an error. */
+class NotAvailable extends Error {}
+
+function trainCase(device: GPUDevice, library: TrainLibrary, batch: number, opts: BenchOptions): TrainCase {
+  if (library === 'tfjs-webgpu' || library === 'tfjs-wasm') return tfCase(library, batch, opts);
+  if (library === 'webgrad-fit') return fitCase(device, batch, opts);
+  return webgradCase(device, library.slice('webgrad-'.length) as WebgradVariant, batch, opts);
+}
+
+function tfCase(library: 'tfjs-webgpu' | 'tfjs-wasm', batch: number, opts: BenchOptions): TrainCase {
+  const backend = library === 'tfjs-webgpu' ? 'webgpu' : 'wasm';
+  const held: tf.Tensor[] = [];
+  let optimizer: tf.Optimizer | null = null;
+  let once: (iters: number) => Promise<number> = () => Promise.reject(new Error('not prepared'));
   let lastLoss = Number.NaN;
-  const once = async (iters: number) => {
-    const t0 = performance.now();
-    let value: tf.Scalar | null = null;
-    for (let i = 0; i < iters; i++) {
-      value?.dispose();
-      value = optimizer.minimize(loss, true);
-    }
-    lastLoss = (await value!.data())[0];
-    value!.dispose();
-    const ms = performance.now() - t0;
-    if (backend === 'webgpu') await syncTfWebgpu(); // nothing should be left; keeps repetitions independent
-    return ms;
+  const dispose = () => {
+    optimizer?.dispose();
+    optimizer = null;
+    tf.dispose(held.splice(0));
   };
-  try {
-    const { samples, iters } = await timeOp(once, opts);
-    const note = backend === 'wasm' ? await wasmVariant() : undefined;
-    if (!Number.isFinite(lastLoss)) throw new Error(`tfjs-${backend} training diverged: loss ${lastLoss}`);
-    return trainResult(`tfjs-${backend}`, batch, samples, iters, note);
-  } finally {
-    optimizer.dispose();
-    tf.dispose([x, labels, ...params]);
-    const leaked = tf.memory().numTensors - before;
-    if (leaked > 0) console.warn(`tfjs-${backend}: ${leaked} tensors left after the training benchmark`);
-  }
+  const c: TrainCase = {
+    library,
+    iters: 1,
+    async prepare() {
+      await useBackend(backend);
+      const params: tf.Variable[] = [];
+      for (let l = 0; l + 1 < LAYERS.length; l++) {
+        const [fanIn, fanOut] = [LAYERS[l], LAYERS[l + 1]];
+        const w = tf.randomNormal([fanIn, fanOut], 0, Math.sqrt(2 / fanIn));
+        const b = tf.zeros([fanOut]);
+        params.push(tf.variable(w, true, `${backend}-w${l}`), tf.variable(b, true, `${backend}-b${l}`));
+        tf.dispose([w, b]); // the variables keep the data
+      }
+      const x = tf.randomNormal([batch, LAYERS[0]]);
+      const classes = LAYERS[LAYERS.length - 1];
+      const labels = tf.tidy(() =>
+        tf.cast(tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32'), classes), 'float32'),
+      );
+      held.push(...params, x, labels);
+      const sgd = tf.train.sgd(LEARNING_RATE);
+      optimizer = sgd;
+      const loss = () => {
+        let h: tf.Tensor = x;
+        for (let l = 0; 2 * l < params.length; l++) {
+          h = tf.add(tf.matMul(h, params[2 * l]), params[2 * l + 1]);
+          if (2 * l + 2 < params.length) h = tf.relu(h);
+        }
+        return tf.losses.softmaxCrossEntropy(labels, h) as tf.Scalar;
+      };
+      // `iters` steps back to back; the only sync is reading the last loss at the end.
+      once = async (iters: number) => {
+        await useBackend(backend);
+        const t0 = performance.now();
+        let value: tf.Scalar | null = null;
+        for (let i = 0; i < iters; i++) {
+          value?.dispose();
+          value = sgd.minimize(loss, true);
+        }
+        lastLoss = (await value!.data())[0];
+        value!.dispose();
+        const ms = performance.now() - t0;
+        if (backend === 'webgpu') await syncTfWebgpu(); // nothing should be left; keeps repetitions independent
+        return ms;
+      };
+      c.iters = await sizeOp(once, opts);
+    },
+    rep: async () => (await once(c.iters)) / c.iters,
+    async finish() {
+      const note = backend === 'wasm' ? await wasmVariant() : undefined;
+      dispose();
+      if (!Number.isFinite(lastLoss)) throw new Error(`tfjs-${backend} training diverged: loss ${lastLoss}`);
+      return { note };
+    },
+    dispose,
+  };
+  return c;
 }
 
 /** Which wasm binary TensorFlow.js picked (threads need a cross-origin isolated page). */
@@ -92,28 +165,35 @@ async function wasmVariant(): Promise<string> {
   return `wasm ${simd ? 'simd' : 'no simd'}, ${threads ? `${getThreadsCount()} threads` : 'single thread'}`;
 }
 
-export async function benchTrainWebgrad(
-  device: GPUDevice,
-  variant: WebgradVariant,
-  batch: number,
-  opts: BenchOptions,
-): Promise<Result> {
-  const library = `webgrad-${variant}`;
-  // ---- webgrad slot: bench/page/webgrad.ts benchWebgradTraining returns a case, or null = not available.
-  const c = await benchWebgradTraining(batch, device, variant);
-  if (!c) return trainResult(library, batch, null);
-  try {
-    const { samples, iters } = await timeRuns(device, c, opts);
-    const result = trainResult(library, batch, samples, iters);
-    c.dispose();
-    const record = await measureRecording(device, variant);
-    result.recordMs = record;
-    result.note = `CPU cost to record one step of a 4-layer MLP: ${record.toFixed(3)} ms`;
-    return result;
-  } catch (error) {
-    c.dispose();
-    throw error;
-  }
+/** One SGD step submitted over and over with one kernel variant, ended by one engine.finish(). */
+function webgradCase(device: GPUDevice, variant: WebgradVariant, batch: number, opts: BenchOptions): TrainCase {
+  let wc: Awaited<ReturnType<typeof benchWebgradTraining>> = null;
+  const once = async (iters: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await wc!.run();
+    await (wc!.sync ? wc!.sync() : device.queue.onSubmittedWorkDone());
+    return performance.now() - t0;
+  };
+  const c: TrainCase = {
+    library: `webgrad-${variant}`,
+    iters: 1,
+    async prepare() {
+      wc = await benchWebgradTraining(batch, device, variant);
+      if (!wc) throw new NotAvailable();
+      c.iters = await sizeOp(once, opts);
+    },
+    rep: async () => (await once(c.iters)) / c.iters,
+    async finish() {
+      c.dispose();
+      const recordMs = await measureRecording(device, variant);
+      return { recordMs, note: `CPU cost to record one step of a 4-layer MLP: ${recordMs.toFixed(3)} ms` };
+    },
+    dispose() {
+      wc?.dispose();
+      wc = null;
+    },
+  };
+  return c;
 }
 
 /** About how long one timed fit() call lasts (not in --smoke runs). */
@@ -124,21 +204,33 @@ const FIT_CALL_MS = 1500;
  * every submit included. Warm-up epochs first (upload, compiling), then repetitions of as many epochs as make
  * about FIT_CALL_MS, and at least 16 steps.
  */
-export async function benchTrainWebgradFit(device: GPUDevice, batch: number, opts: BenchOptions): Promise<Result> {
-  const c = await webgradFitCase(batch, device);
-  try {
-    for (let i = 0; i < Math.max(1, opts.warmup); i++) await c.fit(1);
-    // Sized on a call after the warm-up, which compiles. Each fit() call uploads its data and reads a first
-    // checkpoint before it trains, a cost a user's fit() of many epochs spreads thin: a call of one epoch of 16
-    // steps (batch 64) would time mostly that.
-    const last = await c.fit(1);
-    const least = Math.ceil(16 / c.steps);
-    const epochs = Math.max(least, opts.targetMs > 0 ? Math.min(opts.maxIters, Math.round(FIT_CALL_MS / last)) : 1);
-    const samples: number[] = [];
-    for (let r = 0; r < opts.reps; r++) samples.push((await c.fit(epochs)) / (epochs * c.steps));
-    const note = `model.fit(): ${c.steps} shuffled steps an epoch, losses read back every submit`;
-    return trainResult('webgrad-fit', batch, samples, epochs * c.steps, note);
-  } finally {
-    c.dispose();
-  }
+function fitCase(device: GPUDevice, batch: number, opts: BenchOptions): TrainCase {
+  let fc: Awaited<ReturnType<typeof webgradFitCase>> | null = null;
+  let epochs = 1;
+  const c: TrainCase = {
+    library: 'webgrad-fit',
+    iters: 1,
+    async prepare() {
+      fc = await webgradFitCase(batch, device);
+      for (let i = 0; i < Math.max(1, opts.warmup); i++) await fc.fit(1);
+      // Sized on a call after the warm-up, which compiles. Each fit() call uploads its data and reads a first
+      // checkpoint before it trains, a cost a user's fit() of many epochs spreads thin: a call of one epoch of 16
+      // steps (batch 64) would time mostly that.
+      const last = await fc.fit(1);
+      const least = Math.ceil(16 / fc.steps);
+      epochs = Math.max(least, opts.targetMs > 0 ? Math.min(opts.maxIters, Math.round(FIT_CALL_MS / last)) : 1);
+      c.iters = epochs * fc.steps;
+    },
+    rep: async () => (await fc!.fit(epochs)) / c.iters,
+    async finish() {
+      const note = `model.fit(): ${fc!.steps} shuffled steps an epoch, losses read back every submit`;
+      c.dispose();
+      return { note };
+    },
+    dispose() {
+      fc?.dispose();
+      fc = null;
+    },
+  };
+  return c;
 }
