@@ -185,7 +185,8 @@ async function main() {
 /** The adapter TensorFlow.js WebGPU got from navigator.gpu, to show it is the one webgrad uses. */
 async function tfAdapterNote(): Promise<string> {
   const tf = await import('@tensorflow/tfjs-core');
-  const info = (tf.findBackend('webgpu') as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+  const info = (tf.findBackend('webgpu') as unknown as { adapterInfo?: { vendor?: string; architecture?: string } })
+    .adapterInfo;
   return `navigator.gpu from the webgpu package; adapter ${info?.vendor ?? '?'} / ${info?.architecture ?? '?'}`;
 }
 

@@ -99,6 +99,7 @@ function parseArgs(argv) {
 /**
  * @typedef {{ name: string, library: string, size?: number, batch?: number, form?: string, gflops?: number | null,
  *   gbps?: number | null, samplesPerSec?: number | null, msMedian: number | null, timing?: string, note?: string,
+ *   peakGflops?: number | null,
  *   error?: string }} Result
  */
 
@@ -138,11 +139,14 @@ function printReport(adapter, results) {
       const key = `${String(r.size).padStart(4)} ${r.form}`;
       byCase.set(key, { ...byCase.get(key), [r.library]: r });
     }
-    const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : fmt(r?.gflops));
+    // Each matmul's share of the FMA peak timed in the same rounds (bench/page/matmul.ts benchMatmulSize).
+    const share = (/** @type {Result | undefined} */ r) =>
+      r?.gflops && r.peakGflops ? ` (${Math.round((100 * r.gflops) / r.peakGflops)}%)` : '';
+    const rate = (/** @type {Result | undefined} */ r) => (r?.error ? 'ERROR' : `${fmt(r?.gflops)}${share(r)}`);
     const ours = `webgrad-${adapter.webgradMatmul ?? 'regular'}`;
     const mmLibs = [...new Set(mm.map((r) => r.library))];
     printTable(
-      `Matmul, GFLOP/s (2·n³ / time; ms per matmul; timed by ${mm[0].timing}). ` +
+      `Matmul, GFLOP/s (2·n³ / time; % of the FMA peak timed with it; ms per matmul; timed by ${mm[0].timing}). ` +
         `webgrad uses '${adapter.webgradMatmul}' on this adapter`,
       ['   n form', ...mmLibs.flatMap((lib) => [lib, 'ms']), 'webgrad/tfjs'],
       [...byCase].map(([key, cells]) => {
@@ -165,7 +169,7 @@ function printReport(adapter, results) {
 /** @param {any} c */
 function describe(c) {
   if (c.part === 'peak') return `peak ${c.which}`;
-  if (c.part === 'matmul') return `matmul ${c.library} ${c.form} ${c.size}`;
+  if (c.part === 'matmul') return `matmul ${c.size}: ${c.libraries.join(', ')}`;
   return `train batch ${c.batch}: ${c.libraries.join(', ')}`;
 }
 
@@ -229,18 +233,28 @@ async function main() {
         rs = await page.evaluate((cc, o) => window.__bench.runCase(cc, o), c, options);
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        const libraries = c.part === 'train' ? c.libraries : [c.library ?? 'webgpu'];
-        rs = libraries.map((library) => {
-          const r = { name: c.part === 'peak' ? c.which : c.part, library, msMedian: null, error: msg };
-          if ('size' in c) r.size = c.size;
-          if ('batch' in c) r.batch = c.batch;
-          if ('form' in c) r.form = c.form;
-          return r;
-        });
+        const libraries = c.part === 'peak' ? ['webgpu'] : c.libraries;
+        const forms = c.part === 'matmul' ? ['ABt', 'AB', 'AtB'] : [undefined];
+        rs = forms.flatMap((form) =>
+          libraries.map((/** @type {string} */ library) => {
+            const name = c.part === 'peak' ? c.which : form ? `matmul-${form}` : c.part;
+            /** @type {Result} */
+            const r = { name, library, msMedian: null, error: msg };
+            if ('size' in c) r.size = c.size;
+            if ('batch' in c) r.batch = c.batch;
+            if (form) r.form = form;
+            return r;
+          }),
+        );
       }
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       for (const [j, r] of rs.entries()) {
-        const what = c.part === 'train' ? `train ${r.library} batch ${c.batch}` : describe(c);
+        const what =
+          c.part === 'train'
+            ? `train ${r.library} batch ${c.batch}`
+            : c.part === 'matmul'
+              ? `matmul ${r.library} ${r.form} ${c.size}`
+              : describe(c);
         const took = j === rs.length - 1 ? ` (${seconds} s${rs.length > 1 ? ' for the batch' : ''})` : '';
         console.error(`  [${i + 1}/${cases.length}] ${what}: ${rateOf(r)}${took}`);
       }

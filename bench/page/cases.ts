@@ -1,7 +1,7 @@
 // The benchmark's options and list of cases, free of browser globals: the page (main.ts) and the Node bench
 // (bench/node.ts) resolve the same defaults and run the same training cases.
-import { type BenchOptions, MATMUL_FORMS, type MatmulForm } from './common.js';
-import { WEBGRAD_VARIANTS, type WebgradVariant } from './matmul.js';
+import type { BenchOptions } from './common.js';
+import { type MatmulLibrary, WEBGRAD_VARIANTS, type WebgradVariant } from './matmul.js';
 import { type TrainLibrary, TRAIN_PEERS } from './train.js';
 
 /** The adapter-peak kernels (peak.ts), named here because peak.ts loads WGSL through vite. */
@@ -23,7 +23,7 @@ export interface PageOptions extends BenchOptions {
 
 export type Case =
   | { part: 'peak'; which: PeakCase }
-  | { part: 'matmul'; library: 'tfjs-webgpu' | `webgrad-${WebgradVariant}`; form: MatmulForm; size: number }
+  | { part: 'matmul'; size: number; libraries: MatmulLibrary[] }
   | { part: 'train'; batch: number; libraries: TrainLibrary[] };
 
 export function resolveOptions(o: Partial<PageOptions> = {}): PageOptions {
@@ -45,12 +45,9 @@ export function listCases(o: PageOptions): Case[] {
   const cases: Case[] = [];
   if (o.only.includes('peak')) for (const which of PEAK_CASES) cases.push({ part: 'peak', which });
   if (o.only.includes('matmul')) {
-    for (const size of o.sizes) {
-      for (const form of MATMUL_FORMS) {
-        cases.push({ part: 'matmul', library: 'tfjs-webgpu', form, size });
-        for (const v of WEBGRAD_VARIANTS) cases.push({ part: 'matmul', library: `webgrad-${v}`, form, size });
-      }
-    }
+    // One case per size: its forms and libraries are timed against each other and the FMA peak.
+    const libraries: MatmulLibrary[] = ['tfjs-webgpu', ...WEBGRAD_VARIANTS.map((v) => `webgrad-${v}` as const)];
+    for (const size of o.sizes) cases.push({ part: 'matmul', size, libraries });
   }
   if (o.only.includes('train')) {
     const libraries: TrainLibrary[] = [

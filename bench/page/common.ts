@@ -30,6 +30,8 @@ export interface Result {
   iters?: number;
   timing?: TimingMethod;
   note?: string;
+  /** Matmul rows: the FMA peak timed in the same rounds as the matmul (its share of the peak is gflops / this). */
+  peakGflops?: number | null;
   /** webgrad only: CPU milliseconds to record and submit one training step (4-layer MLP). */
   recordMs?: number;
   /** Set by the runner (bench/run.js, bench/node.ts) when the case threw. */

@@ -5,9 +5,9 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Case, listCases, type PageOptions, resolveOptions } from './cases.js';
 import { GpuTimer, type Result } from './common.js';
-import { benchMatmulTf, benchMatmulWebgrad, type WebgradVariant } from './matmul.js';
+import { benchMatmulSize } from './matmul.js';
 import { measureOverhead, type OverheadCase } from './overhead.js';
-import { benchPeak } from './peak.js';
+import { benchPeak, fmaCase } from './peak.js';
 import { benchTrainBatch } from './train.js';
 import { engineFor } from './webgrad.js';
 
@@ -88,8 +88,6 @@ export async function adapterReport() {
   };
 }
 
-const variantOf = (library: string) => library.slice('webgrad-'.length) as WebgradVariant;
-
 /** Runs one case: one result, or one per library for a training batch. */
 export async function runCase(c: Case, options: Partial<PageOptions> = {}): Promise<Result[]> {
   const o = resolveOptions(options);
@@ -97,19 +95,17 @@ export async function runCase(c: Case, options: Partial<PageOptions> = {}): Prom
   const errorsBefore = gpuErrors.length;
   let results: Result[];
   if (c.part === 'peak') results = [await benchPeak(device, timer, c.which, o)];
-  else if (c.part === 'matmul') {
-    results = [
-      c.library === 'tfjs-webgpu'
-        ? await benchMatmulTf(c.form, c.size, o, timer.method)
-        : await benchMatmulWebgrad(device, timer, variantOf(c.library), c.form, c.size, o),
-    ];
-  } else results = await benchTrainBatch(device, c.libraries, c.batch, o);
+  else if (c.part === 'matmul')
+    results = await benchMatmulSize(device, timer, c.size, c.libraries, o, fmaCase(device, timer, o));
+  else results = await benchTrainBatch(device, c.libraries, c.batch, o);
   await device.queue.onSubmittedWorkDone();
   if (gpuErrors.length > errorsBefore) {
     const error = `WebGPU errors: ${gpuErrors.slice(errorsBefore).join('; ')}`;
-    // Only webgrad uses this device (TensorFlow.js WebGPU has its own): its rows carry the error.
-    if (c.part !== 'train') throw new Error(error);
-    for (const r of results) if (r.library.startsWith('webgrad-')) Object.assign(r, { error, samplesPerSec: null });
+    // Only webgrad (and the peak kernels) use this device, TensorFlow.js WebGPU has its own: webgrad's rows
+    // carry the error.
+    if (c.part === 'peak') throw new Error(error);
+    for (const r of results)
+      if (r.library.startsWith('webgrad-')) Object.assign(r, { error, samplesPerSec: null, gflops: null });
   }
   return results;
 }

@@ -4,13 +4,15 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import {
   type BenchOptions,
   type GpuTimer,
+  interleave,
+  MATMUL_FORMS,
   type MatmulForm,
   median,
+  type Repeatable,
   type Result,
   round4,
+  sizeOp,
   type TimingMethod,
-  timeOp,
-  timeRuns,
 } from './common.js';
 import { benchWebgradMatmul } from './webgrad.js';
 
@@ -76,73 +78,156 @@ function matmulResult(
   return r;
 }
 
+export type MatmulLibrary = 'tfjs-webgpu' | `webgrad-${WebgradVariant}`;
+
+/** A matmul of one library and form, to time against others (see interleave). */
+interface MatmulCase extends Repeatable {
+  library: MatmulLibrary;
+  form: MatmulForm;
+  iters: number;
+  timing: TimingMethod;
+  dispose(): void;
+}
+
+/** webgrad's kernel variant cannot run on this device: a row without numbers, not an error. */
+class NotAvailable extends Error {}
+
+/** The FMA peak as a case (peak.ts fmaCase; passed in, as peak.ts loads WGSL through vite). */
+export interface FmaCase extends Repeatable {
+  result(samples: number[]): Result;
+  dispose(): void;
+}
+
 /**
- * tf.matMul on the WebGPU backend. With timestamp queries, the time is tf.time()'s kernelMs: the backend times
- * every program it runs for the op (transposes included) with timestamps, as webgrad's pass is timed below.
+ * The matmuls of one size, every library and form, and the FMA peak, timed against each other: prepared together,
+ * their repetitions interleaved (see interleave). Each matmul's row carries the FMA peak of the same rounds
+ * (peakGflops), so its share of the peak is taken at one speed of the machine.
  */
-export async function benchMatmulTf(
-  form: MatmulForm,
+export async function benchMatmulSize(
+  device: GPUDevice,
+  timer: GpuTimer,
   size: number,
+  libraries: readonly MatmulLibrary[],
   opts: BenchOptions,
-  timing: TimingMethod,
-): Promise<Result> {
-  await useBackend('webgpu');
-  const [sa, sb] = operandShapes(form, size, size, size);
-  const a = tf.randomUniform(sa, -1, 1);
-  const b = tf.randomUniform(sb, -1, 1);
-  const ops = (iters: number) => {
-    for (let i = 0; i < iters; i++) tf.matMul(a, b, form === 'AtB', form === 'ABt').dispose();
-  };
-  const once = async (iters: number) => {
-    if (timing === 'gpu-timestamp') {
-      const info = await tf.time(() => ops(iters));
-      if (typeof info.kernelMs !== 'number' || !(info.kernelMs > 0)) {
-        throw new Error(`tf.time() gave no kernel time: ${JSON.stringify(info.kernelMs)}`);
-      }
-      return info.kernelMs;
-    }
-    const t0 = performance.now();
-    ops(iters);
-    await syncTfWebgpu();
-    return performance.now() - t0;
-  };
+  peak: FmaCase,
+): Promise<Result[]> {
+  const cases: MatmulCase[] = MATMUL_FORMS.flatMap((form) =>
+    libraries.map((library) =>
+      library === 'tfjs-webgpu'
+        ? tfMatmulCase(form, size, opts, timer.method)
+        : webgradMatmulCase(device, timer, library.slice('webgrad-'.length) as WebgradVariant, form, size, opts),
+    ),
+  );
   try {
-    const { samples, iters } = await timeOp(once, opts);
-    return matmulResult('tfjs-webgpu', form, size, samples, iters, timing);
+    const timed = await interleave<Repeatable>([peak, ...cases], opts.reps);
+    const peakSamples = timed.get(peak);
+    const peakGflops = Array.isArray(peakSamples) ? peak.result(peakSamples).gflops : null;
+    return cases.map((c) => {
+      const samples = timed.get(c);
+      if (Array.isArray(samples)) {
+        return { ...matmulResult(c.library, c.form, size, samples, c.iters, c.timing), peakGflops };
+      }
+      const r = matmulResult(c.library, c.form, size, null);
+      if (!(samples instanceof NotAvailable)) {
+        delete r.note;
+        r.error = samples instanceof Error ? samples.message.split('\n')[0] : String(samples);
+      }
+      return r;
+    });
   } finally {
-    tf.dispose([a, b]);
+    peak.dispose();
+    for (const c of cases) c.dispose();
   }
 }
 
 /**
- * webgrad's matmul with one kernel variant ('webgrad-regular', 'webgrad-wide', 'webgrad-tiled'). With timestamp queries, the
- * repetition's matmuls are recorded into one pass whose begin and end timestamps give the time.
+ * tf.matMul on the WebGPU backend. With timestamp queries, the time is tf.time()'s kernelMs: the backend times
+ * every program it runs for the op (transposes included) with timestamps, as webgrad's pass is timed below.
  */
-export async function benchMatmulWebgrad(
+function tfMatmulCase(form: MatmulForm, size: number, opts: BenchOptions, timing: TimingMethod): MatmulCase {
+  const held: tf.Tensor[] = [];
+  let once: (iters: number) => Promise<number> = () => Promise.reject(new Error('not prepared'));
+  const c: MatmulCase = {
+    library: 'tfjs-webgpu',
+    form,
+    iters: 1,
+    timing,
+    async prepare() {
+      await useBackend('webgpu');
+      const [sa, sb] = operandShapes(form, size, size, size);
+      const a = tf.randomUniform(sa, -1, 1);
+      const b = tf.randomUniform(sb, -1, 1);
+      held.push(a, b);
+      const ops = (iters: number) => {
+        for (let i = 0; i < iters; i++) tf.matMul(a, b, form === 'AtB', form === 'ABt').dispose();
+      };
+      once = async (iters: number) => {
+        if (timing === 'gpu-timestamp') {
+          const info = await tf.time(() => ops(iters));
+          if (typeof info.kernelMs !== 'number' || !(info.kernelMs > 0)) {
+            throw new Error(`tf.time() gave no kernel time: ${JSON.stringify(info.kernelMs)}`);
+          }
+          return info.kernelMs;
+        }
+        const t0 = performance.now();
+        ops(iters);
+        await syncTfWebgpu();
+        return performance.now() - t0;
+      };
+      c.iters = await sizeOp(once, opts);
+    },
+    rep: async () => (await once(c.iters)) / c.iters,
+    dispose: () => tf.dispose(held.splice(0)),
+  };
+  return c;
+}
+
+/**
+ * webgrad's matmul with one kernel variant. With timestamp queries, the repetition's matmuls are recorded into
+ * one pass whose begin and end timestamps give the time.
+ */
+function webgradMatmulCase(
   device: GPUDevice,
   timer: GpuTimer,
   variant: WebgradVariant,
   form: MatmulForm,
   size: number,
   opts: BenchOptions,
-): Promise<Result> {
-  const library = `webgrad-${variant}`;
-  // ---- webgrad slot: bench/page/webgrad.ts benchWebgradMatmul returns a case, or null = not available.
-  const c = await benchWebgradMatmul(device, form, size, size, size, variant);
-  if (!c) return matmulResult(library, form, size, null);
-  try {
-    const record = c.record;
-    if (timer.method === 'gpu-timestamp' && record) {
-      const once = (iters: number) =>
-        timer.timePass((pass) => {
-          for (let i = 0; i < iters; i++) record(pass);
-        });
-      const { samples, iters } = await timeOp(once, opts);
-      return matmulResult(library, form, size, samples, iters, 'gpu-timestamp');
-    }
-    const { samples, iters } = await timeRuns(device, c, opts);
-    return matmulResult(library, form, size, samples, iters);
-  } finally {
-    c.dispose();
-  }
+): MatmulCase {
+  let wc: Awaited<ReturnType<typeof benchWebgradMatmul>> = null;
+  let once: (iters: number) => Promise<number> = () => Promise.reject(new Error('not prepared'));
+  const c: MatmulCase = {
+    library: `webgrad-${variant}`,
+    form,
+    iters: 1,
+    timing: 'wall',
+    async prepare() {
+      // bench/page/webgrad.ts benchWebgradMatmul returns a case, or null where the variant cannot run.
+      const prepared = await benchWebgradMatmul(device, form, size, size, size, variant);
+      if (!prepared) throw new NotAvailable();
+      wc = prepared;
+      const record = prepared.record;
+      if (timer.method === 'gpu-timestamp' && record) {
+        c.timing = 'gpu-timestamp';
+        once = (iters: number) =>
+          timer.timePass((pass) => {
+            for (let i = 0; i < iters; i++) record(pass);
+          });
+      } else {
+        once = async (iters: number) => {
+          const t0 = performance.now();
+          for (let i = 0; i < iters; i++) await prepared.run();
+          await (prepared.sync ? prepared.sync() : device.queue.onSubmittedWorkDone());
+          return performance.now() - t0;
+        };
+      }
+      c.iters = await sizeOp(once, opts);
+    },
+    rep: async () => (await once(c.iters)) / c.iters,
+    dispose() {
+      wc?.dispose();
+      wc = null;
+    },
+  };
+  return c;
 }

@@ -1,6 +1,6 @@
 // The adapter's own limits: peak FMA throughput and copy bandwidth, from raw WGSL kernels.
 import type { PeakCase } from './cases.js';
-import { type BenchOptions, type GpuTimer, median, type Result, round4, timeOp } from './common.js';
+import { type BenchOptions, type GpuTimer, median, type Result, round4, sizeOp, timeOp } from './common.js';
 import copySource from './copy.wgsl?raw';
 import fmaTemplate from './fma.wgsl?raw';
 
@@ -26,56 +26,84 @@ export async function benchPeak(device: GPUDevice, timer: GpuTimer, which: PeakC
 }
 
 async function benchFma(device: GPUDevice, timer: GpuTimer, opts: BenchOptions): Promise<Result> {
+  const c = fmaCase(device, timer, opts);
+  try {
+    await c.prepare();
+    const samples: number[] = [];
+    for (let r = 0; r < opts.reps; r++) samples.push(await c.rep());
+    return c.result(samples);
+  } finally {
+    c.dispose();
+  }
+}
+
+/**
+ * The FMA peak as a case to time against others (see interleave): the matmul part times it in the same rounds as
+ * the matmuls, so that their share of the peak is taken at one speed of the machine.
+ */
+export function fmaCase(device: GPUDevice, timer: GpuTimer, opts: BenchOptions) {
   const trips = opts.smoke ? 16 : 64;
   const flopsPerInvocation = trips * UNROLL * CHAINS * 4 * 2;
-  const module = device.createShaderModule({ code: fmaSource(), label: 'fma-peak' });
-  const pipeline = await device.createComputePipelineAsync({
-    layout: 'auto',
-    compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE } },
-  });
-  const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const p = new ArrayBuffer(16);
-  new Uint32Array(p, 0, 1)[0] = trips;
-  new Float32Array(p, 4, 3).set([-12345.678, 0.999, 0.001]);
-  device.queue.writeBuffer(params, 0, p);
-  const sink = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
-  const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: params } },
-      { binding: 1, resource: { buffer: sink } },
-    ],
-  });
-  const run = (groups: number, dispatches: number) =>
-    timer.timePass((pass) => {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(groups);
-    });
-
-  // Grow the grid until one dispatch lasts about targetMs (or the grid is as large as allowed),
-  // so that a big GPU is filled and a software adapter is not kept busy for minutes.
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   let groups = 4;
-  await run(groups, 1); // compile
-  if (opts.targetMs > 0) {
-    while (groups < maxGroups && (await run(groups, 1)) < opts.targetMs) groups = Math.min(maxGroups, groups * 2);
-  }
-  const { samples, iters } = await timeOp((n) => run(groups, n), opts);
-  params.destroy();
-  sink.destroy();
-  const ms = median(samples);
-  const flops = groups * WORKGROUP_SIZE * flopsPerInvocation;
+  let iters = 1;
+  let run: ((groups: number, dispatches: number) => Promise<number>) | null = null;
+  const held: GPUBuffer[] = [];
   return {
-    name: 'fma-peak',
-    library: 'webgpu',
-    size: groups * WORKGROUP_SIZE,
-    gflops: round4(flops / (ms * 1e6)),
-    msMedian: round4(ms),
-    msSamples: samples.map(round4),
-    iters,
-    timing: timer.method,
-    note: `${groups} workgroups x ${WORKGROUP_SIZE} invocations x ${flopsPerInvocation} FLOP`,
+    async prepare() {
+      const module = device.createShaderModule({ code: fmaSource(), label: 'fma-peak' });
+      const pipeline = await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE } },
+      });
+      const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const p = new ArrayBuffer(16);
+      new Uint32Array(p, 0, 1)[0] = trips;
+      new Float32Array(p, 4, 3).set([-12345.678, 0.999, 0.001]);
+      device.queue.writeBuffer(params, 0, p);
+      const sink = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+      held.push(params, sink);
+      const bindGroup = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer: sink } },
+        ],
+      });
+      const timed = (g: number, dispatches: number) =>
+        timer.timePass((pass) => {
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, bindGroup);
+          for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(g);
+        });
+      run = timed;
+      // Grow the grid until one dispatch lasts about targetMs (or the grid is as large as allowed),
+      // so that a big GPU is filled and a software adapter is not kept busy for minutes.
+      const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+      await timed(groups, 1); // compile
+      if (opts.targetMs > 0) {
+        while (groups < maxGroups && (await timed(groups, 1)) < opts.targetMs) groups = Math.min(maxGroups, groups * 2);
+      }
+      iters = await sizeOp((n) => timed(groups, n), opts);
+    },
+    rep: async () => (await run!(groups, iters)) / iters,
+    result(samples: number[]): Result {
+      const ms = median(samples);
+      const flops = groups * WORKGROUP_SIZE * flopsPerInvocation;
+      return {
+        name: 'fma-peak',
+        library: 'webgpu',
+        size: groups * WORKGROUP_SIZE,
+        gflops: round4(flops / (ms * 1e6)),
+        msMedian: round4(ms),
+        msSamples: samples.map(round4),
+        iters,
+        timing: timer.method,
+        note: `${groups} workgroups x ${WORKGROUP_SIZE} invocations x ${flopsPerInvocation} FLOP`,
+      };
+    },
+    dispose() {
+      for (const b of held.splice(0)) b.destroy();
+    },
   };
 }
 
