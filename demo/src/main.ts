@@ -747,6 +747,25 @@ function noWebGpu(reason: string): void {
 const SLOW_START =
   'Preparing… Without a GPU, the first visit times the matmul kernels on this adapter: a few seconds, once.';
 
+// Kept in this origin's storage, as webgrad keeps its kernel decision: clearing the site's data clears both.
+const VISITED = 'webgrad-demo:started';
+
+function firstVisit(): boolean {
+  try {
+    return localStorage.getItem(VISITED) === null;
+  } catch {
+    return true; // storage refused (a sandboxed frame, say): the message may be said again
+  }
+}
+
+function rememberVisit(): void {
+  try {
+    localStorage.setItem(VISITED, '1');
+  } catch {
+    // as above
+  }
+}
+
 async function init(): Promise<void> {
   applyPreset('spiral');
   $('noise-value').textContent = Number(ui.noise.value).toFixed(2);
@@ -759,12 +778,14 @@ async function init(): Promise<void> {
     noWebGpu('navigator.gpu is missing');
     return;
   }
-  // Where the engine takes long to start, it is timing its matmul kernels: on an adapter that runs shaders on the
-  // CPU, once per origin, several seconds. Say so rather than leave a bare "Preparing…".
-  const slow = window.setTimeout(() => setStatus(SLOW_START, 'loading'), 1500);
+  // Where the engine takes long to start on a first visit, it is timing its matmul kernels: on an adapter that runs
+  // shaders on the CPU, once per origin, several seconds. Say so rather than leave a bare "Preparing…". On later
+  // visits the decision is kept and a slow start (a busy machine) is not that, so nothing is said of it.
+  const slow = firstVisit() ? window.setTimeout(() => setStatus(SLOW_START, 'loading'), 1500) : undefined;
   try {
     // The worker starts with the smallest model; every rebuild() puts in the one the settings describe.
     trainer = await createTrainer({ model: { sizes: [2, 2], activations: ['identity'], loss: 'cross_entropy' } });
+    rememberVisit();
   } catch (error) {
     const message = (error as Error).message.replace(/^webgrad: /, '');
     noWebGpu(/adapter/.test(message) ? 'no WebGPU adapter was found' : message);
