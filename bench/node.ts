@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine } from '../src/index.js';
 import type { Case, PageOptions } from './page/cases.js';
-import type { Result } from './page/common.js';
+import { firstLine, type Result } from './page/common.js';
 import type { WebgradVariant } from './page/matmul.js';
 // @ts-expect-error plain JavaScript helper shared with bench/run.js
 import { printTraining as printTrainingJs } from './report.js';
@@ -156,7 +156,7 @@ async function main() {
         rs = rs.map((r) => (r.library.startsWith('webgrad-') ? failed(r.library, error) : r));
       }
     } catch (e) {
-      const error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      const error = firstLine(e);
       rs = libraries.map((l) => failed(l, error));
     }
     if (tfWebgpu && c.libraries.includes('tfjs-webgpu')) rs.unshift(failed('tfjs-webgpu', tfWebgpu));

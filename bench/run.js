@@ -166,11 +166,11 @@ function printReport(adapter, results) {
   for (const r of failed) console.log(`FAILED ${r.name} ${r.library} ${r.size ?? r.batch ?? ''}: ${r.error}`);
 }
 
-/** @param {any} c */
-function describe(c) {
+/** One result of a case, for the progress lines. @param {any} c @param {Result} r */
+function describe(c, r) {
   if (c.part === 'peak') return `peak ${c.which}`;
-  if (c.part === 'matmul') return `matmul ${c.size}: ${c.libraries.join(', ')}`;
-  return `train batch ${c.batch}: ${c.libraries.join(', ')}`;
+  if (c.part === 'matmul') return `matmul ${r.library} ${r.form} ${c.size}`;
+  return `train ${r.library} batch ${c.batch}`;
 }
 
 /** @param {Result} r */
@@ -249,14 +249,8 @@ async function main() {
       }
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       for (const [j, r] of rs.entries()) {
-        const what =
-          c.part === 'train'
-            ? `train ${r.library} batch ${c.batch}`
-            : c.part === 'matmul'
-              ? `matmul ${r.library} ${r.form} ${c.size}`
-              : describe(c);
-        const took = j === rs.length - 1 ? ` (${seconds} s${rs.length > 1 ? ' for the batch' : ''})` : '';
-        console.error(`  [${i + 1}/${cases.length}] ${what}: ${rateOf(r)}${took}`);
+        const took = j === rs.length - 1 ? ` (${seconds} s${rs.length > 1 ? ' for the case' : ''})` : '';
+        console.error(`  [${i + 1}/${cases.length}] ${describe(c, r)}: ${rateOf(r)}${took}`);
       }
       results.push(...rs);
     }

@@ -190,17 +190,23 @@ export class GpuTimer {
   }
 }
 
-/** Times a prepared case: repetitions of run() ended by one sync() (default: until the device's queue drained). */
-export function timeRuns(
-  device: GPUDevice,
-  c: { run(): void | Promise<void>; sync?(): Promise<void> },
-  opts: BenchOptions,
-): ReturnType<typeof timeOp> {
-  const sync = () => (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
-  return timeOp(async (iters: number) => {
+/**
+ * Wall-clock `once` (see sizeOp) of a prepared case: `iters` calls of run() ended by one sync() (default: until
+ * the device's queue drained).
+ */
+export function runsOnce(device: GPUDevice, c: { run(): void | Promise<void>; sync?(): Promise<void> }) {
+  return async (iters: number): Promise<number> => {
     const t0 = performance.now();
     for (let i = 0; i < iters; i++) await c.run();
-    await sync();
+    await (c.sync ? c.sync() : device.queue.onSubmittedWorkDone());
     return performance.now() - t0;
-  }, opts);
+  };
+}
+
+/** A webgrad kernel variant the device cannot run: its row has no numbers and is not an error. */
+export class NotAvailable extends Error {}
+
+/** The first line of what a case threw, for its row's `error`. */
+export function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }

@@ -3,14 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import {
   type BenchOptions,
+  firstLine,
   type GpuTimer,
   interleave,
   MATMUL_FORMS,
   type MatmulForm,
   median,
+  NotAvailable,
   type Repeatable,
   type Result,
   round4,
+  runsOnce,
   sizeOp,
   type TimingMethod,
 } from './common.js';
@@ -89,9 +92,6 @@ interface MatmulCase extends Repeatable {
   dispose(): void;
 }
 
-/** webgrad's kernel variant cannot run on this device: a row without numbers, not an error. */
-class NotAvailable extends Error {}
-
 /** The FMA peak as a case (peak.ts fmaCase; passed in, as peak.ts loads WGSL through vite). */
 export interface FmaCase extends Repeatable {
   result(samples: number[]): Result;
@@ -130,7 +130,7 @@ export async function benchMatmulSize(
       const r = matmulResult(c.library, c.form, size, null);
       if (!(samples instanceof NotAvailable)) {
         delete r.note;
-        r.error = samples instanceof Error ? samples.message.split('\n')[0] : String(samples);
+        r.error = firstLine(samples);
       }
       return r;
     });
@@ -213,14 +213,7 @@ function webgradMatmulCase(
           timer.timePass((pass) => {
             for (let i = 0; i < iters; i++) record(pass);
           });
-      } else {
-        once = async (iters: number) => {
-          const t0 = performance.now();
-          for (let i = 0; i < iters; i++) await prepared.run();
-          await (prepared.sync ? prepared.sync() : device.queue.onSubmittedWorkDone());
-          return performance.now() - t0;
-        };
-      }
+      } else once = runsOnce(device, prepared);
       c.iters = await sizeOp(once, opts);
     },
     rep: async () => (await once(c.iters)) / c.iters,

@@ -3,7 +3,18 @@
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { type BenchOptions, interleave, median, type Repeatable, type Result, round4, sizeOp } from './common.js';
+import {
+  type BenchOptions,
+  firstLine,
+  interleave,
+  median,
+  NotAvailable,
+  type Repeatable,
+  type Result,
+  round4,
+  runsOnce,
+  sizeOp,
+} from './common.js';
 import { syncTfWebgpu, useBackend, type WebgradVariant } from './matmul.js';
 import { benchWebgradTraining, measureRecording, webgradFitCase } from './webgrad.js';
 
@@ -69,7 +80,7 @@ export async function benchTrainBatch(
       c.dispose();
       result = trainResult(c.library, batch, null);
       if (!(e instanceof NotAvailable)) {
-        result.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        result.error = firstLine(e);
         delete result.note;
       }
     }
@@ -79,9 +90,6 @@ export async function benchTrainBatch(
   if (leaked > 0) console.warn(`tfjs: ${leaked} tensors left after the training benchmark at batch ${batch}`);
   return results;
 }
-
-/** webgrad's kernel variant cannot run on this device: a row without numbers, not an error. */
-class NotAvailable extends Error {}
 
 function trainCase(device: GPUDevice, library: TrainLibrary, batch: number, opts: BenchOptions): TrainCase {
   if (library === 'tfjs-webgpu' || library === 'tfjs-wasm') return tfCase(library, batch, opts);
@@ -168,18 +176,14 @@ async function wasmVariant(): Promise<string> {
 /** One SGD step submitted over and over with one kernel variant, ended by one engine.finish(). */
 function webgradCase(device: GPUDevice, variant: WebgradVariant, batch: number, opts: BenchOptions): TrainCase {
   let wc: Awaited<ReturnType<typeof benchWebgradTraining>> = null;
-  const once = async (iters: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) await wc!.run();
-    await (wc!.sync ? wc!.sync() : device.queue.onSubmittedWorkDone());
-    return performance.now() - t0;
-  };
+  let once: (iters: number) => Promise<number> = () => Promise.reject(new Error('not prepared'));
   const c: TrainCase = {
     library: `webgrad-${variant}`,
     iters: 1,
     async prepare() {
       wc = await benchWebgradTraining(batch, device, variant);
       if (!wc) throw new NotAvailable();
+      once = runsOnce(device, wc);
       c.iters = await sizeOp(once, opts);
     },
     rep: async () => (await once(c.iters)) / c.iters,
