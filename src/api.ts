@@ -33,7 +33,7 @@ export { circles, moons, type SyntheticOptions, twoSpirals, xor, xorTable } from
 export type { TrainingData } from './data/validate.js';
 export { Engine, type EngineOptions, type LoadOptions } from './engine.js';
 export type { MatmulChoice } from './gpu/autotune.js';
-export type { MatmulTimings } from './gpu/kernels.js';
+export type { MatmulTimings, MatmulVariantName } from './gpu/kernels.js';
 export type { AdapterDescription } from './gpu/device.js';
 export type { MemoryReport } from './gpu/runtime.js';
 export type { Impute, OneHotColumn, Preprocessing, Task } from './io/preprocessing.js';

@@ -1,9 +1,10 @@
 import { chooseMatmul, type MatmulChoice, runsOnCpu } from './gpu/autotune.js';
-import { MATMUL_VARIANTS } from './gpu/kernels.js';
+import { MATMUL_VARIANTS, type MatmulVariantName } from './gpu/kernels.js';
 import { pollsWhileWaiting } from './gpu/pace.js';
 import { describeAdapter, requestDevice } from './gpu/device.js';
 import { NO_STORE, type TuningStore } from './gpu/tuning-store.js';
 import { type DeviceSource, Runtime } from './gpu/runtime.js';
+import { describe } from './core/errors.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
 import type { Architecture } from './io/state-dict.js';
@@ -21,6 +22,13 @@ export interface EngineOptions {
    * between runs), 'timed' (the fastest of all the device can run) or a variant by name. See MatmulChoice.
    */
   matmul?: MatmulChoice;
+  /**
+   * Called just before the engine times its matmul kernels where that is slow, with the variants it times: on an
+   * adapter that runs shaders on the CPU, the first engine of a process or origin (and the first after the kernels
+   * changed) spends a few seconds on it, then the choice is kept. A page can say why it waits. Not called where a
+   * kept choice is used, nor on GPUs, where timing takes milliseconds.
+   */
+  onTiming?: (variants: readonly MatmulVariantName[]) => void;
 }
 
 /** The architecture of a file without webgrad's metadata (a PyTorch state_dict): see Engine.load. */
@@ -88,6 +96,9 @@ export async function createEngineFrom(
     const names = ['auto', 'timed', ...Object.keys(MATMUL_VARIANTS)].map((k) => `'${k}'`).join(', ');
     throw new TypeError(`createEngine: matmul must be one of ${names}; got ${JSON.stringify(choice)}`);
   }
+  if (options.onTiming !== undefined && typeof options.onTiming !== 'function') {
+    throw new TypeError(`createEngine: onTiming must be a function; got ${describe(options.onTiming)}`);
+  }
   let device = options.device;
   let adapter = options.adapter;
   if (!device) ({ device, adapter } = await requestDevice(gpu, adapter, options.powerPreference));
@@ -103,11 +114,24 @@ export async function createEngineFrom(
     // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say); set
     // first, so that timing the kernels waits in probes too.
     engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
-    engine.useMatmul(await chooseMatmul(engine, choice, store));
+    engine.useMatmul(await chooseMatmul(engine, choice, withTimingHook(store, options.onTiming)));
   } catch (error) {
     // A device the caller passed in stays theirs, usable for another try.
     engine.close(!options.device);
     throw error;
   }
   return engine;
+}
+
+/** `store` that also tells `onTiming` when it is about to be asked to keep a fresh timing. */
+function withTimingHook(store: TuningStore, onTiming: EngineOptions['onTiming']): TuningStore {
+  if (!onTiming) return store;
+  return {
+    get: (key) => store.get(key),
+    set: (key, value) => store.set(key, value),
+    willTime: (names) => {
+      store.willTime?.(names);
+      onTiming(names);
+    },
+  };
 }

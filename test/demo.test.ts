@@ -708,7 +708,7 @@ describe('the demo page', () => {
       const statuses = (await page.evaluate('window.statuses')) as string[];
       const adapter = await page.$eval('#adapter-name', (el) => el.textContent ?? '');
       await page.close();
-      return { explained: statuses.some((t) => t.includes('first visit times the matmul kernels')), adapter };
+      return { explained: statuses.some((t) => t.includes('first times its matmul kernels')), adapter };
     };
     try {
       const first = await visit();

@@ -744,27 +744,7 @@ function noWebGpu(reason: string): void {
   updateButtons();
 }
 
-const SLOW_START =
-  'Preparing… Without a GPU, the first visit times the matmul kernels on this adapter: a few seconds, once.';
-
-// Kept in this origin's storage, as webgrad keeps its kernel decision: clearing the site's data clears both.
-const VISITED = 'webgrad-demo:started';
-
-function firstVisit(): boolean {
-  try {
-    return localStorage.getItem(VISITED) === null;
-  } catch {
-    return true; // storage refused (a sandboxed frame, say): the message may be said again
-  }
-}
-
-function rememberVisit(): void {
-  try {
-    localStorage.setItem(VISITED, '1');
-  } catch {
-    // as above
-  }
-}
+const TIMING = 'Preparing… Without a GPU, webgrad first times its matmul kernels on this adapter: a few seconds, once.';
 
 async function init(): Promise<void> {
   applyPreset('spiral');
@@ -778,20 +758,18 @@ async function init(): Promise<void> {
     noWebGpu('navigator.gpu is missing');
     return;
   }
-  // Where the engine takes long to start on a first visit, it is timing its matmul kernels: on an adapter that runs
-  // shaders on the CPU, once per origin, several seconds. Say so rather than leave a bare "Preparing…". On later
-  // visits the decision is kept and a slow start (a busy machine) is not that, so nothing is said of it.
-  const slow = firstVisit() ? window.setTimeout(() => setStatus(SLOW_START, 'loading'), 1500) : undefined;
   try {
-    // The worker starts with the smallest model; every rebuild() puts in the one the settings describe.
-    trainer = await createTrainer({ model: { sizes: [2, 2], activations: ['identity'], loss: 'cross_entropy' } });
-    rememberVisit();
+    // The worker starts with the smallest model; every rebuild() puts in the one the settings describe. Where the
+    // adapter runs shaders on the CPU, the engine's first start times the matmul kernels (seconds, once per
+    // origin): it says so just before, rather than leave a bare "Preparing…".
+    trainer = await createTrainer({
+      model: { sizes: [2, 2], activations: ['identity'], loss: 'cross_entropy' },
+      onTiming: () => setStatus(TIMING, 'loading'),
+    });
   } catch (error) {
     const message = (error as Error).message.replace(/^webgrad: /, '');
     noWebGpu(/adapter/.test(message) ? 'no WebGPU adapter was found' : message);
     return;
-  } finally {
-    clearTimeout(slow);
   }
   describeDevice(trainer);
   await rebuild();

@@ -204,6 +204,7 @@ export const MATMUL_VARIANTS = {
   tiled: { name: 'tiled', kernel: 'matmul_tiled', rows: 64, cols: 64, biasGrad: false },
 } as const;
 
+/** A matmul kernel by name: 'regular', 'wide', 'subgroup' or 'tiled' (see MatmulChoice). */
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
 
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[MatmulVariantName];

@@ -31,8 +31,13 @@ type WireFit = Omit<FitOptions, 'onStep' | 'onEpoch' | 'signal' | 'validation'> 
 };
 
 const ops: Record<string, (id: number, ...args: never[]) => unknown> = {
-  async init(_id, engineOptions: EngineOptions, spec: MlpOptions | Uint8Array) {
-    engine ??= await createEngine(engineOptions);
+  async init(
+    id,
+    { sendTiming, ...engineOptions }: EngineOptions & { sendTiming?: boolean },
+    spec: MlpOptions | Uint8Array,
+  ) {
+    const onTiming = sendTiming ? (info: unknown) => scope.postMessage({ id, event: 'timing', info }) : undefined;
+    engine ??= await createEngine({ ...engineOptions, onTiming });
     const { adapter, matmul } = engine;
     const device = {
       limits: plainLimits(engine.limits),

@@ -15,10 +15,13 @@ export interface Request {
 /** The answer to a request: its value, or the error it threw (see toWire). */
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 
-/** Something a running request reports before it is answered: a step or an epoch of a fit. */
+/**
+ * Something a running request reports before it is answered: a step or an epoch of a fit, or (during init) that
+ * the engine is about to time its kernels.
+ */
 export interface Event {
   id: number;
-  event: 'step' | 'epoch';
+  event: 'step' | 'epoch' | 'timing';
   info: unknown;
 }
 

@@ -14,10 +14,12 @@
  * trainer.terminate();
  * ```
  */
+import { describe } from '../core/errors.js';
 import type { LayerParameters, MlpOptions } from '../core/types.js';
 import type { TrainingData } from '../data/validate.js';
 import type { EngineOptions } from '../engine.js';
 import type { AdapterDescription } from '../gpu/device.js';
+import type { MatmulVariantName } from '../gpu/kernels.js';
 import type { EpochInfo, FitOptions, History, StepInfo } from '../train/options.js';
 import { type Event, fromWire, type Reply, type Request } from './protocol.js';
 
@@ -25,8 +27,10 @@ import { type Event, fromWire, type Reply, type Request } from './protocol.js';
 export interface TrainerOptions {
   /** MlpOptions for engine.mlp(), or safetensors bytes for engine.load(). */
   model: MlpOptions | Uint8Array;
-  /** createEngine's options in the worker (an adapter or device cannot cross threads). */
-  engine?: Omit<EngineOptions, 'adapter' | 'device'>;
+  /** createEngine's options in the worker (an adapter, a device or a function cannot cross threads). */
+  engine?: Omit<EngineOptions, 'adapter' | 'device' | 'onTiming'>;
+  /** EngineOptions.onTiming, called here on the page when the worker's engine is about to time its kernels. */
+  onTiming?: EngineOptions['onTiming'];
   /**
    * The worker to train in. Default: a module worker on this package's worker script. Bundlers that pre-bundle
    * dependencies may not follow that script (vite: `optimizeDeps: { exclude: ['webgrad'] }`); passing
@@ -99,7 +103,14 @@ export class Trainer {
   static async start(worker: Worker, options: TrainerOptions): Promise<Trainer> {
     const trainer = new Trainer(worker);
     try {
-      const info = await trainer.call<InitInfo>('init', [options.engine ?? {}, options.model]);
+      const { onTiming } = options;
+      if (onTiming !== undefined && typeof onTiming !== 'function') {
+        throw new TypeError(`createTrainer: onTiming must be a function; got ${describe(onTiming)}`);
+      }
+      const engine = { ...options.engine, sendTiming: onTiming !== undefined };
+      const info = await trainer.call<InitInfo>('init', [engine, options.model], [], (e) => {
+        if (e.event === 'timing') onTiming?.(e.info as readonly MatmulVariantName[]);
+      });
       trainer.model = info.model;
       trainer.adapter = { ...info.adapter, matmul: info.device.matmul.name };
       trainer.device = info.device;

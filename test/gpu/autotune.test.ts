@@ -1,6 +1,9 @@
 // Choosing the matmul kernel per adapter (src/gpu/autotune.ts): the adapter-kind rule, the timed choice, its
 // cache in the process and in a store between processes, option checking, and that every kernel trains a model
 // to the same numbers.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   AUTO_MARGIN,
@@ -50,6 +53,12 @@ describe('createEngine({ matmul })', () => {
     for (const e of engines) e.destroy();
   });
 
+  it('rejects an onTiming that is not a function, naming what came', async () => {
+    await expect(createEngine({ onTiming: 'log' as never })).rejects.toThrow(
+      'createEngine: onTiming must be a function; got "log"',
+    );
+  });
+
   it('rejects an unknown choice before asking for a device', async () => {
     await expect(createEngine({ matmul: 'fastest' as never })).rejects.toThrow(
       /matmul must be one of 'auto', 'timed', 'regular', 'wide', 'subgroup', 'tiled'; got "fastest"/,
@@ -57,17 +66,27 @@ describe('createEngine({ matmul })', () => {
   });
 
   it("'timed' times every variant the device can run, once per adapter, and keeps the fastest", async () => {
-    const first = await createEngine({ matmul: 'timed' });
+    // A cache folder of its own, so that the choice is not already kept from an earlier run.
+    const cache = process.env.WEBGRAD_CACHE_DIR;
+    process.env.WEBGRAD_CACHE_DIR = mkdtempSync(join(tmpdir(), 'webgrad-timed-'));
+    const said: (readonly string[])[] = [];
+    const first = await createEngine({ matmul: 'timed', onTiming: (names) => void said.push(names) }).finally(
+      () => (process.env.WEBGRAD_CACHE_DIR = cache),
+    );
     engines.push(first);
     const timings = first.matmulTimings!;
-    expect(Object.keys(timings).sort()).toEqual((await runnableVariants(first)).sort());
+    const runnable = await runnableVariants(first);
+    expect(Object.keys(timings).sort()).toEqual([...runnable].sort());
     for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
     expect(timings[first.matmul.name]).toBe(Math.min(...Object.values(timings)));
-    // A second engine on the same adapter reuses the decision instead of timing again.
-    const second = await createEngine({ matmul: 'timed' });
+    // onTiming is told just before a slow timing (a CPU adapter's, kept); a GPU's takes milliseconds, unsaid.
+    expect(said).toEqual(runsOnCpu(first.adapter) ? [runnable] : []);
+    // A second engine on the same adapter reuses the decision instead of timing again, and says nothing.
+    const second = await createEngine({ matmul: 'timed', onTiming: (names) => void said.push(names) });
     engines.push(second);
     expect(second.matmul.name).toBe(first.matmul.name);
     expect(second.matmulTimings).toEqual(timings);
+    expect(said).toHaveLength(runsOnCpu(first.adapter) ? 1 : 0);
   });
 
   it("'auto' times the kernels made for the kind of adapter and keeps the fastest", async () => {

@@ -32,6 +32,7 @@ describe('training in a dedicated Worker', () => {
       history: { steps: number; epochs: number; aborted: boolean };
       badFit: { name: string; message: string; isRange: boolean };
       badModel: { name: string; message: string; isRange: boolean };
+      badTiming: { name: string; message: string };
       aborted: { aborted: boolean; steps: number };
       afterTerminate: { message: string };
     };
@@ -49,6 +50,10 @@ describe('training in a dedicated Worker', () => {
     expect(r.badFit.message).toMatch(/fit: batchSize must be an integer >= 1, got -1/);
     expect(r.badModel).toMatchObject({ name: 'RangeError', isRange: true });
     expect(r.badModel.message).toMatch(/mlp: sizes must be at least two integers/);
+    expect(r.badTiming).toMatchObject({
+      name: 'TypeError',
+      message: 'createTrainer: onTiming must be a function; got "log"',
+    });
     expect(r.aborted.aborted).toBe(true);
     expect(r.aborted.steps).toBeLessThan(1000 * 8);
     expect(r.afterTerminate.message).toMatch(/after terminate/);

@@ -52,6 +52,7 @@ async function check() {
 
   const badFit = await trainer.fit(train, { batchSize: -1 }).catch(errorOf);
   const badModel = await createTrainer({ model: { sizes: [2], activations: [], loss: 'mse' } }).catch(errorOf);
+  const badTiming = await createTrainer({ model: spec as never, onTiming: 'log' as never }).catch(errorOf);
 
   const controller = new AbortController();
   const aborted = await trainer.fit(train, {
@@ -102,6 +103,7 @@ async function check() {
     predicted: predicted.length,
     badFit,
     badModel,
+    badTiming,
     aborted: { aborted: aborted.aborted, steps: aborted.steps },
     afterTerminate,
     fitMs,
