@@ -1,4 +1,4 @@
-import { chooseMatmul, type MatmulChoice, runsOnCpu } from './gpu/autotune.js';
+import { chooseMatmul, type MatmulChoice, runnableVariants, runsOnCpu } from './gpu/autotune.js';
 import { MATMUL_VARIANTS, type MatmulVariantName } from './gpu/kernels.js';
 import { pollsWhileWaiting } from './gpu/pace.js';
 import { describeAdapter, requestDevice } from './gpu/device.js';
@@ -41,6 +41,9 @@ export type LoadOptions = Architecture;
  * device (fit() does that itself, and every model training at the time resumes from its last checkpoint).
  */
 export class Engine extends Runtime {
+  /** @internal How the kernel was chosen, to choose again on a replacement device from another adapter. */
+  tuning: { choice: MatmulChoice; store: TuningStore } = { choice: 'auto', store: NO_STORE };
+
   /** Builds a multilayer perceptron on this engine; see MlpOptions. */
   mlp(options: MlpOptions): Mlp {
     this.check();
@@ -69,6 +72,26 @@ export class Engine extends Runtime {
       throw error;
     }
     return model;
+  }
+
+  /**
+   * @internal A replacement device gets what createEngine would give it where it differs from the one lost (another
+   * adapter, say the software one after a GPU lost for good, or no subgroups): its own waits, and its kernel chosen
+   * again as the engine's was ('auto' and 'timed' for that adapter, a kept decision reused). A named kernel stays
+   * where the device runs it; 'subgroup' becomes 'wide' without subgroups of four, the same blocking unshared.
+   */
+  protected override async replaced(adapter: GPUAdapter): Promise<void> {
+    const before = { adapter: JSON.stringify(this.adapter), kernel: this.matmul.name };
+    await super.replaced(adapter);
+    this.pacedReads = runsOnCpu(this.adapter) && pollsWhileWaiting();
+    const { choice, store } = this.tuning;
+    const runs = await runnableVariants(this);
+    if (choice !== 'auto' && choice !== 'timed') {
+      const variant = MATMUL_VARIANTS[runs.includes(choice) ? choice : 'wide'];
+      this.useMatmul({ variant, timings: null });
+    } else if (JSON.stringify(this.adapter) !== before.adapter || !runs.includes(before.kernel)) {
+      this.useMatmul(await chooseMatmul(this, choice, store));
+    }
   }
 
   /**
@@ -114,7 +137,8 @@ export async function createEngineFrom(
     // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say); set
     // first, so that timing the kernels waits in probes too.
     engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
-    engine.useMatmul(await chooseMatmul(engine, choice, withTimingHook(store, options.onTiming)));
+    engine.tuning = { choice, store: withTimingHook(store, options.onTiming) };
+    engine.useMatmul(await chooseMatmul(engine, choice, engine.tuning.store));
   } catch (error) {
     // A device the caller passed in stays theirs, usable for another try.
     engine.close(!options.device);

@@ -1,5 +1,5 @@
 import { DeviceLostError } from '../core/errors.js';
-import type { AdapterDescription } from './device.js';
+import { type AdapterDescription, describeAdapter } from './device.js';
 import { MATMUL_VARIANTS, type MatmulTimings, type MatmulVariant, SLOT_BYTES } from './kernels.js';
 import { mapWhenDone, Pace, type PacedRead } from './pace.js';
 import { Pipelines } from './pipelines.js';
@@ -65,12 +65,15 @@ export class Runtime {
   private destroyed = false;
   private recovering: Promise<void> | null = null;
 
+  private described: AdapterDescription;
+
   constructor(
     device: GPUDevice,
-    readonly adapter: AdapterDescription,
+    adapter: AdapterDescription,
     private source: DeviceSource = null,
     private readonly onDestroy: () => void = () => {},
   ) {
+    this.described = adapter;
     this.attach(device);
   }
 
@@ -95,6 +98,11 @@ export class Runtime {
     this.dummyWrite = this.createBuffer('dummy-write', SLOT_BYTES, GPUBufferUsage.STORAGE);
   }
 
+  /** The adapter the device came from (after a loss, the replacement's). */
+  get adapter(): AdapterDescription {
+    return this.described;
+  }
+
   /** The matmul kernel every model uses, fixed when the engine is made (EngineOptions.matmul). */
   get matmul(): MatmulVariant {
     return this.matmulChoice.variant;
@@ -105,9 +113,14 @@ export class Runtime {
     return this.matmulChoice.timings;
   }
 
-  /** @internal Sets the matmul kernel; only before any model is built, as createEngine does. */
+  /**
+   * @internal Sets the matmul kernel: before any model is built, as createEngine does, or while a replacement
+   * device comes up, before the models are rebuilt on it (see replaced()).
+   */
   useMatmul(choice: { variant: MatmulVariant; timings: MatmulTimings | null }): void {
-    if (this.residents.size > 0) throw new Error('webgrad: the matmul kernel cannot change once models exist');
+    if (this.residents.size > 0 && !this.recovering) {
+      throw new Error('webgrad: the matmul kernel cannot change once models exist');
+    }
     this.matmulChoice = choice;
   }
 
@@ -139,18 +152,25 @@ export class Runtime {
       );
     }
     this.recovering = (async () => {
-      const { device } = await source();
+      const { device, adapter } = await source();
       this.attach(device);
       await this.pipelines.compileAll();
-      // A replacement device without subgroups runs the same blocking unshared. Its tile is larger, so every batch
-      // the subgroup kernel's row limit allowed still fits; activations are made again for it.
-      if (!this.pipelines.supports(this.matmul.kernel))
-        this.matmulChoice = { variant: MATMUL_VARIANTS.wide, timings: null };
+      await this.replaced(adapter);
       for (const resident of this.residents) resident.rebuild();
     })().finally(() => {
       this.recovering = null;
     });
     return this.recovering;
+  }
+
+  /**
+   * @internal Called on a replacement device before the models are rebuilt on it (and set their row limits for
+   * it), to fit the engine to it: the Engine chooses its kernel again where the adapter changed. Here: a device
+   * without subgroups runs the subgroup kernel's blocking unshared ('wide').
+   */
+  protected async replaced(adapter: GPUAdapter): Promise<void> {
+    this.described = describeAdapter(this.device, adapter);
+    if (!this.pipelines.supports(this.matmul.kernel)) this.useMatmul({ variant: MATMUL_VARIANTS.wide, timings: null });
   }
 
   /**

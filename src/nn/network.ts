@@ -43,8 +43,11 @@ export class Network implements Resident {
   readonly loss: Loss;
   /** Floats of the flat parameter buffer (and of the gradients and each optimizer state). */
   readonly floats: number;
-  /** Most rows one pass holds; larger batches run as micro-batches whose gradients are summed on the GPU. */
-  readonly maxRows: number;
+  /**
+   * Most rows one pass holds; larger batches run as micro-batches whose gradients are summed on the GPU. Set
+   * again on a replacement device, whose kernel or limits may differ.
+   */
+  maxRows: number;
   /** Floating-point operations of one training step per sample (see layout.ts). */
   readonly flopsPerSample: number;
   params!: GPUBuffer;
@@ -64,6 +67,7 @@ export class Network implements Resident {
   private optimizer: Optimizer | null = null;
   private readonly padder = new Padder();
   private readonly firstRows: number;
+  private readonly microBatchSize: number | undefined;
 
   constructor(
     readonly runtime: Runtime,
@@ -72,7 +76,8 @@ export class Network implements Resident {
     this.loss = options.loss;
     ({ layers: this.layers, floats: this.floats } = layout(options.sizes, options.activations));
     this.flopsPerSample = flopsPerSample(options.sizes);
-    this.maxRows = rowLimit(this.layers, this.floats, runtime.limits, runtime.matmul.rows, options.microBatchSize);
+    this.microBatchSize = options.microBatchSize;
+    this.maxRows = this.rowLimit();
     this.firstRows = options.batchSize ?? 1;
     this.allocate();
     runtime.write(this.params, 0, initialParameters(this.layers, this.floats, options.seed ?? 0, options.init));
@@ -82,6 +87,12 @@ export class Network implements Resident {
   /** The per-step uniform buffer, bound by plans and optimizers. */
   get steps(): GPUBuffer {
     return this.stepValues.buffer;
+  }
+
+  /** Rows one pass can hold on the runtime's device with its matmul kernel (see layout.ts). */
+  private rowLimit(): number {
+    const { limits, matmul } = this.runtime;
+    return rowLimit(this.layers, this.floats, limits, matmul.rows, this.microBatchSize);
   }
 
   /** Parameters, gradients, per-step values, losses and the plain SGD update; activations come with use. */
@@ -116,6 +127,7 @@ export class Network implements Resident {
   rebuild(): void {
     const opt = this.optimizer;
     this.optimizer = null;
+    this.maxRows = this.rowLimit();
     this.allocate();
     const checkpoint = this.recovery;
     if (!checkpoint) {

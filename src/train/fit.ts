@@ -36,7 +36,7 @@ export async function fitNetwork(
 
 class FitRun {
   private readonly o: ResolvedFit;
-  private readonly perSubmit: number;
+  private perSubmit = 1;
   // Set by the first acquire().
   private n = 0;
   private stepsPerEpoch = 0;
@@ -65,8 +65,6 @@ class FitRun {
     private readonly alive: () => void,
   ) {
     this.o = validateFit(options);
-    const passes = net.passesPerStep(this.o.batchSize);
-    this.perSubmit = Math.max(1, Math.min(this.o.stepsPerSubmit, Math.floor(STEP_SLOTS / passes), LOSS_SLOTS - 1));
     this.generation = net.runtime.generation;
     this.stopper = this.o.earlyStopping ? new EarlyStopping(net, this.o.earlyStopping) : null;
     if (this.stopper) this.history.stoppedEarly = false;
@@ -89,6 +87,9 @@ class FitRun {
       // A schedule with its own horizon follows the optimizer's step count across fit() calls.
       this.scheduleBase = this.options.schedule?.totalSteps !== undefined ? net.stepCount : 0;
     }
+    // Per device: a replacement's kernel or limits may give the batch more micro-batches than before.
+    const passes = net.passesPerStep(o.batchSize);
+    this.perSubmit = Math.max(1, Math.min(o.stepsPerSubmit, Math.floor(STEP_SLOTS / passes), LOSS_SLOTS - 1));
     net.prepare(o.batchSize);
     this.generation = net.runtime.generation;
   }

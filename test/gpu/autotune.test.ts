@@ -16,10 +16,11 @@ import {
   subgroupsOfFour,
   timeMatmul,
 } from '../../src/gpu/autotune.js';
-import type { MatmulVariantName } from '../../src/gpu/kernels.js';
+import { MATMUL_VARIANTS, type MatmulVariantName } from '../../src/gpu/kernels.js';
 import { isTunedMatmul, type TunedMatmul, type TuningStore } from '../../src/gpu/tuning-store.js';
 import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
+import { createEngineFrom, type Engine } from '../../src/engine.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
 import { expectClose } from '../reference/check.js';
 import { loseDeviceAt, plainDevice } from '../gpu.js';
@@ -46,6 +47,9 @@ describe('the adapter-kind rule', () => {
     expect(runsOnCpu(adapter(a))).toBe(cpu);
   });
 });
+
+// GPU objects made here, kept for the life of the file.
+const gpus: GPU[] = [];
 
 describe('createEngine({ matmul })', () => {
   const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
@@ -227,6 +231,84 @@ describe('createEngine({ matmul })', () => {
     expect(broken.engine.matmul.name).toBe('wide');
     expect(whole.engine.matmul.name).toBe('subgroup');
     // The steps after the loss ran on the other kernel: the same sums in another order.
+    broken.params.forEach((layer, l) => {
+      expectClose(layer.weight, whole.params[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
+      expectClose(layer.bias, whole.params[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
+    });
+  });
+
+  it("'auto' on a replacement device from another adapter is chosen again for that adapter, and the fit ends where it would have", async () => {
+    await createEngine({ matmul: 'regular' }).then((e) => e.destroy()); // Dawn's globals and drivers
+    const { create } = await import('webgpu');
+    const real = create([]);
+    gpus.push(real); // dawn.node tears an instance down, devices and all, when its object is collected
+    // After the first, adapters describe themselves as another software adapter (SwiftShader underneath).
+    const other = 'another software adapter';
+    let asked = 0;
+    const gpu = {
+      requestAdapter: async (options?: GPURequestAdapterOptions) => {
+        const adapter = await real.requestAdapter(options);
+        if (!adapter || asked++ === 0) return adapter;
+        const { vendor, architecture, device } = adapter.info;
+        const info = { vendor, architecture, device, description: other, isFallbackAdapter: false };
+        return new Proxy(adapter, {
+          get: (target, key) => {
+            if (key === 'info') return info;
+            const value = Reflect.get(target, key, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    } as unknown as GPU;
+    const saved = new Map<string, TunedMatmul>();
+    // Every other decision is 'wide', so that nothing is timed here.
+    const store: TuningStore = {
+      get: async (key) => saved.get(key) ?? { variant: 'wide', timings: { wide: 1 } },
+      set: async () => {},
+    };
+    const data = twoSpirals(120, { seed: 4 });
+    const train = async (engine: Engine, loseAt: number | null) => {
+      const model = engine.mlp({
+        sizes: [2, 24, 2],
+        activations: ['tanh', 'identity'],
+        loss: 'cross_entropy',
+        seed: 6,
+      });
+      const rows = model.maxRows;
+      const history = await model.fit(data, {
+        epochs: 6,
+        batchSize: 30,
+        stepsPerSubmit: 2,
+        checkpointEvery: 4,
+        optimizer: { type: 'sgd', learningRate: 0.1 },
+        onStep: loseDeviceAt(engine, loseAt),
+      });
+      return { history, params: await model.getParameters(), rows: [rows, model.maxRows] };
+    };
+    const engine = await createEngineFrom(gpu, {}, { store });
+    engines.push(engine);
+    // This adapter's decision: 'wide' from the store, or one an earlier test timed in this process.
+    const before = engine.matmul.name;
+    // The other adapter's decision differs from it.
+    const runnable = await runnableVariants(engine);
+    const names = CPU_VARIANTS.filter((n) => runnable.includes(n));
+    const seeded: MatmulVariantName = before === 'regular' ? 'wide' : 'regular';
+    const timings = { subgroup: 3, wide: 2, regular: 2, [seeded]: 1 };
+    saved.set(storeKey({ ...engine.adapter, description: other }, names, AUTO_MARGIN), { variant: seeded, timings });
+    const broken = await train(engine, 13);
+    expect(broken.history.deviceLosses).toBe(1);
+    expect(engine.adapter.description).toBe(other);
+    expect(engine.matmul.name).toBe(seeded);
+    expect(engine.matmulTimings).toEqual(timings);
+    // The model's row limit follows the kernel's tile (rows a workgroup covers: 'subgroup' 16, 'regular' 64,
+    // 'wide' 128) where the grid, not a binding of its widest layer (24 floats a row), sets it.
+    const { limits } = engine;
+    const grid = (name: MatmulVariantName) => limits.maxComputeWorkgroupsPerDimension * MATMUL_VARIANTS[name].rows;
+    const byBinding = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (4 * 24));
+    expect(broken.rows).toEqual([Math.min(byBinding, grid(before)), Math.min(byBinding, grid(seeded))]);
+    const unbroken = await createEngine({ matmul: before });
+    engines.push(unbroken);
+    const whole = await train(unbroken, null);
     broken.params.forEach((layer, l) => {
       expectClose(layer.weight, whole.params[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
       expectClose(layer.bias, whole.params[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
