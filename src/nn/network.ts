@@ -1,7 +1,6 @@
 import type { LayerParameters, Loss, MlpOptions, OptimizerOptions, Targets } from '../core/types.js';
 import { DatasetCache, type GpuDataset, identity } from '../data/gpu-dataset.js';
-import { type Dispatch, DispatchBuilder, grid, record } from '../gpu/dispatch.js';
-import { dims } from '../gpu/kernels.js';
+import { type Dispatch, record } from '../gpu/dispatch.js';
 import type { Resident, Runtime } from '../gpu/runtime.js';
 import type { PacedRead } from '../gpu/pace.js';
 import type { OptimizerSnapshot } from '../io/model-file.js';
@@ -62,8 +61,8 @@ export class Network implements Resident {
   lostParameters = false;
   private stepValues!: StepValues;
   private plans!: PlanCache;
-  private plainSgd: Dispatch[] = [];
-  private plainSgdUniforms!: GPUBuffer;
+  /** sgdStep's update: SGD without momentum, the learning rate from each call's step values. */
+  private plainSgd!: Optimizer;
   private optimizer: Optimizer | null = null;
   private readonly padder = new Padder();
   private readonly firstRows: number;
@@ -110,17 +109,8 @@ export class Network implements Resident {
       outputs: last.out,
       indices: this.loss === 'cross_entropy',
     });
-    const builder = new DispatchBuilder(runtime);
-    this.plainSgd = [];
-    builder.add(
-      this.plainSgd,
-      'sgd',
-      { MOMENTUM: 0, NESTEROV: 0, CLIP: 0 },
-      dims.sgd({ count: floats / 4, momentum: 0, weightDecay: 0, maxNorm: 0 }),
-      [this.steps, this.grads, this.params, runtime.dummyWrite, runtime.dummyRead],
-      grid(runtime, floats / 4, 64),
-    );
-    this.plainSgdUniforms = builder.build('sgd-uniforms');
+    const buffers = { params: this.params, grads: this.grads, steps: this.steps, floats };
+    this.plainSgd = new Optimizer(runtime, buffers, { type: 'sgd', learningRate: 0 });
   }
 
   /** After the runtime replaced a lost device: every buffer anew, the state from `recovery` if there is one. */
@@ -144,7 +134,8 @@ export class Network implements Resident {
     this.plans.release();
     this.optimizer?.release();
     this.datasets.releaseAll();
-    for (const b of [this.params, this.grads, this.steps, this.losses, this.plainSgdUniforms]) {
+    this.plainSgd.release();
+    for (const b of [this.params, this.grads, this.steps, this.losses]) {
       this.runtime.releaseBuffer(b);
     }
     this.runtime.forget(this);
@@ -220,7 +211,7 @@ export class Network implements Resident {
 
   /** One plain SGD step on a host batch; nothing is read back. */
   sgdStep(x: Float32Array, y: Targets, rows: number, learningRate: number): void {
-    this.runHostBatch(x, y, rows, learningRate, this.plainSgd);
+    this.runHostBatch(x, y, rows, learningRate, this.plainSgd.dispatches);
     this.stepCount++;
   }
 
