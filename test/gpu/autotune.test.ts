@@ -335,6 +335,8 @@ describe('createEngine({ matmul })', () => {
         batchSize: 37,
         optimizer: { type: 'sgd', learningRate: 0.1 },
       });
+      // And one step of sgdStep, whose update is built apart from fit's.
+      model.sgdStep(data.x as Float32Array, data.y as Uint32Array, 0.05);
       results.push({ losses: history.epochs.map((e) => e.loss), params: await model.getParameters() });
     }
     const [regular, ...others] = results;
