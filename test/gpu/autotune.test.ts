@@ -22,6 +22,7 @@ import type { AdapterDescription } from '../../src/gpu/device.js';
 import { createEngine } from '../../src/node.js';
 import { createEngineFrom, type Engine } from '../../src/engine.js';
 import { twoSpirals } from '../../src/data/synthetic.js';
+import type { LayerParameters } from '../../src/core/types.js';
 import { expectClose } from '../reference/check.js';
 import { loseDeviceAt, plainDevice } from '../gpu.js';
 
@@ -50,6 +51,32 @@ describe('the adapter-kind rule', () => {
 
 // GPU objects made here, kept for the life of the file.
 const gpus: GPU[] = [];
+
+/**
+ * A six-epoch SGD fit of a small model on the spirals, the device lost when step `loseAt` comes back (null: never);
+ * with the model's row limit before and after.
+ */
+async function lossyFit(engine: Engine, loseAt: number | null) {
+  const model = engine.mlp({ sizes: [2, 24, 2], activations: ['tanh', 'identity'], loss: 'cross_entropy', seed: 6 });
+  const rows = model.maxRows;
+  const history = await model.fit(twoSpirals(120, { seed: 4 }), {
+    epochs: 6,
+    batchSize: 30,
+    stepsPerSubmit: 2,
+    checkpointEvery: 4,
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+    onStep: loseDeviceAt(engine, loseAt),
+  });
+  return { history, params: await model.getParameters(), rows: [rows, model.maxRows] };
+}
+
+/** Parameters equal up to f32 rounding: steps after a loss may run on another kernel, summing in another order. */
+function expectSameParameters(got: LayerParameters[], want: LayerParameters[]): void {
+  got.forEach((layer, l) => {
+    expectClose(layer.weight, want[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
+    expectClose(layer.bias, want[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
+  });
+}
 
 describe('createEngine({ matmul })', () => {
   const engines: Awaited<ReturnType<typeof createEngine>>[] = [];
@@ -193,16 +220,9 @@ describe('createEngine({ matmul })', () => {
   });
 
   it("a 'subgroup' fit whose replacement device has no subgroups recovers onto 'wide' and ends where it would have", async () => {
-    const data = twoSpirals(120, { seed: 4 });
     const run = async (loseAt: number | null) => {
       const engine = await createEngine({ matmul: 'subgroup' });
       engines.push(engine);
-      const model = engine.mlp({
-        sizes: [2, 24, 2],
-        activations: ['tanh', 'identity'],
-        loss: 'cross_entropy',
-        seed: 6,
-      });
       // A replacement device is asked for without 'subgroups', as from an adapter that stopped offering it.
       const proto = GPUAdapter.prototype;
       const requestDevice = proto.requestDevice;
@@ -211,15 +231,7 @@ describe('createEngine({ matmul })', () => {
         return requestDevice.call(this, { ...descriptor, requiredFeatures });
       };
       try {
-        const history = await model.fit(data, {
-          epochs: 6,
-          batchSize: 30,
-          stepsPerSubmit: 2,
-          checkpointEvery: 4,
-          optimizer: { type: 'sgd', learningRate: 0.1 },
-          onStep: loseDeviceAt(engine, loseAt),
-        });
-        return { engine, history, params: await model.getParameters() };
+        return { engine, ...(await lossyFit(engine, loseAt)) };
       } finally {
         proto.requestDevice = requestDevice;
       }
@@ -230,11 +242,7 @@ describe('createEngine({ matmul })', () => {
     expect(broken.engine.device.features.has('subgroups')).toBe(false);
     expect(broken.engine.matmul.name).toBe('wide');
     expect(whole.engine.matmul.name).toBe('subgroup');
-    // The steps after the loss ran on the other kernel: the same sums in another order.
-    broken.params.forEach((layer, l) => {
-      expectClose(layer.weight, whole.params[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
-      expectClose(layer.bias, whole.params[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
-    });
+    expectSameParameters(broken.params, whole.params);
   });
 
   it("'auto' on a replacement device from another adapter is chosen again for that adapter, and the fit ends where it would have", async () => {
@@ -266,25 +274,6 @@ describe('createEngine({ matmul })', () => {
       get: async (key) => saved.get(key) ?? { variant: 'wide', timings: { wide: 1 } },
       set: async () => {},
     };
-    const data = twoSpirals(120, { seed: 4 });
-    const train = async (engine: Engine, loseAt: number | null) => {
-      const model = engine.mlp({
-        sizes: [2, 24, 2],
-        activations: ['tanh', 'identity'],
-        loss: 'cross_entropy',
-        seed: 6,
-      });
-      const rows = model.maxRows;
-      const history = await model.fit(data, {
-        epochs: 6,
-        batchSize: 30,
-        stepsPerSubmit: 2,
-        checkpointEvery: 4,
-        optimizer: { type: 'sgd', learningRate: 0.1 },
-        onStep: loseDeviceAt(engine, loseAt),
-      });
-      return { history, params: await model.getParameters(), rows: [rows, model.maxRows] };
-    };
     const engine = await createEngineFrom(gpu, {}, { store });
     engines.push(engine);
     // This adapter's decision: 'wide' from the store, or one an earlier test timed in this process.
@@ -295,7 +284,7 @@ describe('createEngine({ matmul })', () => {
     const seeded: MatmulVariantName = before === 'regular' ? 'wide' : 'regular';
     const timings = { subgroup: 3, wide: 2, regular: 2, [seeded]: 1 };
     saved.set(storeKey({ ...engine.adapter, description: other }, names, AUTO_MARGIN), { variant: seeded, timings });
-    const broken = await train(engine, 13);
+    const broken = await lossyFit(engine, 13);
     expect(broken.history.deviceLosses).toBe(1);
     expect(engine.adapter.description).toBe(other);
     expect(engine.matmul.name).toBe(seeded);
@@ -308,11 +297,7 @@ describe('createEngine({ matmul })', () => {
     expect(broken.rows).toEqual([Math.min(byBinding, grid(before)), Math.min(byBinding, grid(seeded))]);
     const unbroken = await createEngine({ matmul: before });
     engines.push(unbroken);
-    const whole = await train(unbroken, null);
-    broken.params.forEach((layer, l) => {
-      expectClose(layer.weight, whole.params[l].weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
-      expectClose(layer.bias, whole.params[l].bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
-    });
+    expectSameParameters(broken.params, (await lossyFit(unbroken, null)).params);
   });
 
   it('every kernel the device can run trains a model to the same parameters', async () => {
@@ -342,10 +327,7 @@ describe('createEngine({ matmul })', () => {
     const [regular, ...others] = results;
     for (const other of others) {
       expectClose(other.losses, regular.losses, { atol: 1e-5, rtol: 1e-4 }, 'epoch losses');
-      regular.params.forEach((layer, l) => {
-        expectClose(other.params[l].weight, layer.weight, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} weight`);
-        expectClose(other.params[l].bias, layer.bias, { atol: 1e-5, rtol: 1e-4 }, `layer ${l} bias`);
-      });
+      expectSameParameters(other.params, regular.params);
     }
   });
 });
