@@ -16,8 +16,8 @@ export interface Request {
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 
 /**
- * Something a running request reports before it is answered: a step or an epoch of a fit, or (during init) that
- * the engine is about to time its kernels.
+ * Something a running request reports before it is answered: a step or an epoch of a fit; or, whenever it happens,
+ * that the worker's engine is about to time its kernels (the id of the init request).
  */
 export interface Event {
   id: number;

@@ -29,7 +29,10 @@ export interface TrainerOptions {
   model: MlpOptions | Uint8Array;
   /** createEngine's options in the worker (an adapter, a device or a function cannot cross threads). */
   engine?: Omit<EngineOptions, 'adapter' | 'device' | 'onTiming'>;
-  /** EngineOptions.onTiming, called here on the page when the worker's engine is about to time its kernels. */
+  /**
+   * EngineOptions.onTiming, called here on the page whenever the worker's engine is about to time its kernels (as
+   * it starts, or on a replacement device after a loss).
+   */
   onTiming?: EngineOptions['onTiming'];
   /**
    * The worker to train in. Default: a module worker on this package's worker script. Bundlers that pre-bundle
@@ -85,6 +88,8 @@ export class Trainer {
     { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (e: Event) => void }
   >();
   private terminated = false;
+  /** TrainerOptions.onTiming: the worker's engine times its kernels when it starts, and again after a loss. */
+  private onTiming: TrainerOptions['onTiming'];
   /** The model's shape, as the worker built or loaded it (setModel() replaces it), and its counts. */
   model!: TrainerModel;
   /** The adapter the worker trains on, and its matmul kernel. */
@@ -107,10 +112,9 @@ export class Trainer {
       if (onTiming !== undefined && typeof onTiming !== 'function') {
         throw new TypeError(`createTrainer: onTiming must be a function; got ${describe(onTiming)}`);
       }
+      trainer.onTiming = onTiming;
       const engine = { ...options.engine, sendTiming: onTiming !== undefined };
-      const info = await trainer.call<InitInfo>('init', [engine, options.model], [], (e) => {
-        if (e.event === 'timing') onTiming?.(e.info as readonly MatmulVariantName[]);
-      });
+      const info = await trainer.call<InitInfo>('init', [engine, options.model]);
       trainer.model = info.model;
       trainer.adapter = { ...info.adapter, matmul: info.device.matmul.name };
       trainer.device = info.device;
@@ -216,6 +220,10 @@ export class Trainer {
   }
 
   private receive(message: Reply | Event): void {
+    if ('event' in message && message.event === 'timing') {
+      this.onTiming?.(message.info as readonly MatmulVariantName[]);
+      return;
+    }
     const waiting = this.pending.get(message.id);
     if (!waiting) return;
     if ('event' in message) {
