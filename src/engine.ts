@@ -81,17 +81,25 @@ export class Engine extends Runtime {
    * where the device runs it; 'subgroup' becomes 'wide' without subgroups of four, the same blocking unshared.
    */
   protected override async replaced(adapter: GPUAdapter): Promise<void> {
-    const before = { adapter: JSON.stringify(this.adapter), kernel: this.matmul.name };
+    const before = JSON.stringify(this.adapter);
     await super.replaced(adapter);
-    this.pacedReads = runsOnCpu(this.adapter) && pollsWhileWaiting();
+    this.chooseWaits();
     const { choice, store } = this.tuning;
     const runs = await runnableVariants(this);
     if (choice !== 'auto' && choice !== 'timed') {
       const variant = MATMUL_VARIANTS[runs.includes(choice) ? choice : 'wide'];
       this.useMatmul({ variant, timings: null });
-    } else if (JSON.stringify(this.adapter) !== before.adapter || !runs.includes(before.kernel)) {
+    } else if (JSON.stringify(this.adapter) !== before || !runs.includes(this.matmul.name)) {
       this.useMatmul(await chooseMatmul(this, choice, store));
     }
+  }
+
+  /**
+   * @internal Reads wait in probes (see gpu/pace.ts) where waiting for the GPU polls on the CPU that also runs the
+   * shaders: Node on SwiftShader, say.
+   */
+  chooseWaits(): void {
+    this.pacedReads = runsOnCpu(this.adapter) && pollsWhileWaiting();
   }
 
   /**
@@ -134,9 +142,8 @@ export async function createEngineFrom(
   const engine = new Engine(device, describeAdapter(device, adapter), source, onDestroy);
   try {
     await engine.pipelines.compileAll();
-    // Where waiting for the GPU polls on the CPU that also runs the shaders (Node on SwiftShader, say); set
-    // first, so that timing the kernels waits in probes too.
-    engine.pacedReads = runsOnCpu(engine.adapter) && pollsWhileWaiting();
+    // First, so that timing the kernels waits in probes too.
+    engine.chooseWaits();
     engine.tuning = { choice, store: withTimingHook(store, options.onTiming) };
     engine.useMatmul(await chooseMatmul(engine, choice, engine.tuning.store));
   } catch (error) {

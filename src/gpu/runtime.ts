@@ -165,12 +165,10 @@ export class Runtime {
 
   /**
    * @internal Called on a replacement device before the models are rebuilt on it (and set their row limits for
-   * it), to fit the engine to it: the Engine chooses its kernel again where the adapter changed. Here: a device
-   * without subgroups runs the subgroup kernel's blocking unshared ('wide').
+   * it): records the adapter it came from. The Engine fits its waits and its matmul kernel to it.
    */
   protected async replaced(adapter: GPUAdapter): Promise<void> {
     this.described = describeAdapter(this.device, adapter);
-    if (!this.pipelines.supports(this.matmul.kernel)) this.useMatmul({ variant: MATMUL_VARIANTS.wide, timings: null });
   }
 
   /**
