@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forwardConsole, launchBrowser, startViteServer } from '../scripts/browser.js';
+import { cpuSnapshot, describeLoad, disturbedWarning, otherLoad } from './load.js';
 import { fmt, mib, printTable, printTraining } from './report.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -99,7 +100,7 @@ function parseArgs(argv) {
 /**
  * @typedef {{ name: string, library: string, size?: number, batch?: number, form?: string, gflops?: number | null,
  *   gbps?: number | null, samplesPerSec?: number | null, msMedian: number | null, timing?: string, note?: string,
- *   peakGflops?: number | null,
+ *   peakGflops?: number | null, otherLoad?: import('./load.js').OtherLoad | null,
  *   error?: string }} Result
  */
 
@@ -173,6 +174,12 @@ function describe(c, r) {
   return `train ${r.library} batch ${c.batch}`;
 }
 
+/** A case in a few words, for the report's warning. @param {any} c */
+function describeCase(c) {
+  if (c.part === 'peak') return `peak ${c.which}`;
+  return c.part === 'matmul' ? `matmul ${c.size}` : `train batch ${c.batch}`;
+}
+
 /** @param {Result} r */
 function rateOf(r) {
   if (r.error) return `ERROR ${r.error}`;
@@ -221,12 +228,16 @@ async function main() {
 
     /** @type {Result[]} */
     const results = [];
+    /** @type {{ label: string, load: import('./load.js').OtherLoad | null }[]} */
+    const loads = [];
     for (const [i, c] of cases.entries()) {
       if (i > 0 && c.part !== cases[i - 1].part) {
         await page.close();
         page = await openPage();
       }
       const t0 = performance.now();
+      const ours = [process.pid, browser.process()?.pid].filter((pid) => pid !== undefined);
+      const cpu0 = cpuSnapshot(ours);
       /** @type {Result[]} */
       let rs;
       try {
@@ -248,14 +259,20 @@ async function main() {
         );
       }
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      const load = otherLoad(cpu0, cpuSnapshot(ours));
+      if (load) for (const r of rs) r.otherLoad = load;
+      loads.push({ label: describeCase(c), load });
       for (const [j, r] of rs.entries()) {
-        const took = j === rs.length - 1 ? ` (${seconds} s${rs.length > 1 ? ' for the case' : ''})` : '';
+        const tail = [`${seconds} s${rs.length > 1 ? ' for the case' : ''}`, describeLoad(load)].filter(Boolean);
+        const took = j === rs.length - 1 ? ` (${tail.join('; ')})` : '';
         console.error(`  [${i + 1}/${cases.length}] ${describe(c, r)}: ${rateOf(r)}${took}`);
       }
       results.push(...rs);
     }
 
     printReport(adapter, results);
+    const warning = disturbedWarning(loads);
+    if (warning) console.log(`\n${warning}`);
     const seconds = (performance.now() - started) / 1000;
     const report = {
       adapter,

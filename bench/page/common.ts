@@ -36,6 +36,11 @@ export interface Result {
   recordMs?: number;
   /** Set by the runner (bench/run.js, bench/node.ts) when the case threw. */
   error?: string;
+  /**
+   * Set by the runner on Linux (bench/load.js): cores kept busy by other processes while the case ran, on
+   * average, and the fraction of core time stolen from a virtual machine.
+   */
+  otherLoad?: { cores: number; steal: number } | null;
 }
 
 export interface BenchOptions {
