@@ -25,3 +25,10 @@ export function cpuSnapshot(roots: number[]): CpuSnapshot | null;
 export function otherLoad(before: CpuSnapshot | null, after: CpuSnapshot | null): OtherLoad | null;
 export function describeLoad(load: OtherLoad | null | undefined): string;
 export function disturbedWarning(cases: { label: string; load: OtherLoad | null }[]): string | null;
+export class LoadLog {
+  constructor(roots: number[]);
+  readonly cases: { label: string; load: OtherLoad | null }[];
+  start(): void;
+  end(label: string, rows: { otherLoad?: OtherLoad | null }[]): OtherLoad | null;
+  warning(): string | null;
+}

@@ -126,6 +126,43 @@ export function describeLoad(load) {
 }
 
 /**
+ * The other load of each case of a run, for the two runners (bench/run.js, bench/node.ts): start() before a case,
+ * end() after it, which sets its rows' otherLoad; warning() at the end of the run.
+ */
+export class LoadLog {
+  /** @param {number[]} roots the bench's own processes (with their descendants) */
+  constructor(roots) {
+    this.roots = roots;
+    /** @type {CpuSnapshot | null} */
+    this.before = null;
+    /** @type {{ label: string, load: OtherLoad | null }[]} */
+    this.cases = [];
+  }
+
+  start() {
+    this.before = cpuSnapshot(this.roots);
+  }
+
+  /**
+   * The other load since start(), also set on `rows`, and kept under `label` for warning().
+   * @param {string} label
+   * @param {{ otherLoad?: OtherLoad | null }[]} rows
+   * @returns {OtherLoad | null}
+   */
+  end(label, rows) {
+    const load = otherLoad(this.before, cpuSnapshot(this.roots));
+    if (load) for (const r of rows) r.otherLoad = load;
+    this.cases.push({ label, load });
+    return load;
+  }
+
+  /** disturbedWarning() of the cases so far. */
+  warning() {
+    return disturbedWarning(this.cases);
+  }
+}
+
+/**
  * A warning for the report when some cases ran with more than DISTURBED_CORES of other load, or null.
  * @param {{ label: string, load: OtherLoad | null }[]} cases
  */

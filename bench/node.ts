@@ -13,7 +13,7 @@ import type { Engine } from '../src/index.js';
 import type { Case, PageOptions } from './page/cases.js';
 import { firstLine, type Result } from './page/common.js';
 import type { WebgradVariant } from './page/matmul.js';
-import * as load from './load.js';
+import { describeLoad, LoadLog } from './load.js';
 // @ts-expect-error plain JavaScript helper shared with bench/run.js
 import { printTraining as printTrainingJs } from './report.js';
 
@@ -136,10 +136,10 @@ async function main() {
   console.error(`webgrad Node bench: ${adapter.description || adapter.architecture}, ${cases.length} cases`);
 
   const results: Result[] = [];
-  const loads: { label: string; load: load.OtherLoad | null }[] = [];
+  const loads = new LoadLog([process.pid]);
   for (const [i, c] of cases.entries()) {
     const t0 = performance.now();
-    const cpu0 = load.cpuSnapshot([process.pid]);
+    loads.start();
     const errorsBefore = gpuErrors.length;
     const failed = (library: string, error: string): Result => ({
       name: 'train-mlp-784-256-256-10',
@@ -164,21 +164,19 @@ async function main() {
     }
     if (tfWebgpu && c.libraries.includes('tfjs-webgpu')) rs.unshift(failed('tfjs-webgpu', tfWebgpu));
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    const other = load.otherLoad(cpu0, load.cpuSnapshot([process.pid]));
-    loads.push({ label: `batch ${c.batch}`, load: other });
+    const other = loads.end(`batch ${c.batch}`, rs);
     for (const r of rs) {
-      if (other) r.otherLoad = other;
       if (r.library === 'tfjs-wasm') r.note = `${r.note ?? 'wasm'} (tfjs-backend-wasm runs no threads in Node)`;
       if (r.library === 'tfjs-webgpu' && !r.error) r.note = await tfAdapterNote();
       const rate = r.error ? `ERROR ${r.error}` : `${Math.round(r.samplesPerSec ?? 0)} samples/s`;
       console.error(`  [${i + 1}/${cases.length}] train ${r.library} batch ${c.batch}: ${rate}`);
     }
-    console.error(`  batch ${c.batch}: ${[`${seconds} s`, load.describeLoad(other)].filter(Boolean).join('; ')}`);
+    console.error(`  batch ${c.batch}: ${[`${seconds} s`, describeLoad(other)].filter(Boolean).join('; ')}`);
     results.push(...rs);
   }
 
   printReport(adapter, results);
-  const warning = load.disturbedWarning(loads);
+  const warning = loads.warning();
   if (warning) console.log(`\n${warning}`);
   const durationSec = Number(((performance.now() - started) / 1000).toFixed(1));
   const report = { adapter, date: new Date().toISOString(), options, durationSec, results };

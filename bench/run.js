@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forwardConsole, launchBrowser, startViteServer } from '../scripts/browser.js';
-import { cpuSnapshot, describeLoad, disturbedWarning, otherLoad } from './load.js';
+import { describeLoad, LoadLog } from './load.js';
 import { fmt, mib, printTable, printTraining } from './report.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -228,16 +228,14 @@ async function main() {
 
     /** @type {Result[]} */
     const results = [];
-    /** @type {{ label: string, load: import('./load.js').OtherLoad | null }[]} */
-    const loads = [];
+    const loads = new LoadLog([process.pid, browser.process()?.pid].filter((pid) => pid !== undefined));
     for (const [i, c] of cases.entries()) {
       if (i > 0 && c.part !== cases[i - 1].part) {
         await page.close();
         page = await openPage();
       }
       const t0 = performance.now();
-      const ours = [process.pid, browser.process()?.pid].filter((pid) => pid !== undefined);
-      const cpu0 = cpuSnapshot(ours);
+      loads.start();
       /** @type {Result[]} */
       let rs;
       try {
@@ -259,9 +257,7 @@ async function main() {
         );
       }
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-      const load = otherLoad(cpu0, cpuSnapshot(ours));
-      if (load) for (const r of rs) r.otherLoad = load;
-      loads.push({ label: describeCase(c), load });
+      const load = loads.end(describeCase(c), rs);
       for (const [j, r] of rs.entries()) {
         const tail = [`${seconds} s${rs.length > 1 ? ' for the case' : ''}`, describeLoad(load)].filter(Boolean);
         const took = j === rs.length - 1 ? ` (${tail.join('; ')})` : '';
@@ -271,7 +267,7 @@ async function main() {
     }
 
     printReport(adapter, results);
-    const warning = disturbedWarning(loads);
+    const warning = loads.warning();
     if (warning) console.log(`\n${warning}`);
     const seconds = (performance.now() - started) / 1000;
     const report = {

@@ -96,4 +96,18 @@ describe.runIf(process.platform === 'linux')('on this machine', () => {
     expect(other?.cores).toBeGreaterThanOrEqual(0);
     expect(other?.cores).toBeLessThanOrEqual((after?.machine.cpus ?? 0) - 0.5);
   });
+
+  it("keeps each case's load, sets it on the case's rows, and warns from the cases kept", () => {
+    const log = new load.LoadLog([process.pid]);
+    log.start();
+    // Long enough for /proc's clock to tick (10 ms) on both cores.
+    const t0 = performance.now();
+    while (performance.now() - t0 < 100);
+    const rows: { otherLoad?: load.OtherLoad | null }[] = [{}, {}];
+    const got = log.end('train batch 64', rows);
+    expect(got?.cores).toBeGreaterThanOrEqual(0);
+    expect(rows.map((r) => r.otherLoad)).toEqual([got, got]);
+    expect(log.cases).toEqual([{ label: 'train batch 64', load: got }]);
+    expect(log.warning()).toBe(load.disturbedWarning(log.cases));
+  });
 });
