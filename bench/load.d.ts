@@ -18,6 +18,7 @@ export interface OtherLoad {
   steal: number;
 }
 export const DISTURBED_CORES: number;
+export const MIN_ELAPSED_TICKS: number;
 export function parseProcStat(text: string): MachineTicks;
 export function parsePidStat(line: string): { pid: number; ppid: number; ticks: number };
 export function treeTicks(procs: { pid: number; ppid: number; ticks: number }[], roots: number[]): number;

@@ -17,6 +17,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 export const DISTURBED_CORES = 0.2;
 
 /**
+ * Cases shorter than this, in clock ticks per core (half a second at Linux's 100 ticks a second), get no figure:
+ * every process's time is counted in whole ticks, so a few ticks' rounding would read as a large load or steal.
+ */
+export const MIN_ELAPSED_TICKS = 50;
+
+/**
  * The machine's line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal ...") and its core count.
  * @param {string} text the whole of /proc/stat
  * @returns {MachineTicks}
@@ -99,7 +105,8 @@ export function cpuSnapshot(roots) {
 
 /**
  * Other load between two snapshots: cores busy with other processes on average (never below 0: a process of
- * ours that ended in between takes its ticks with it), and the fraction of core time stolen.
+ * ours that ended in between takes its ticks with it), and the fraction of core time stolen; null without both
+ * snapshots or when less than MIN_ELAPSED_TICKS passed.
  * @param {CpuSnapshot | null} before
  * @param {CpuSnapshot | null} after
  * @returns {OtherLoad | null}
@@ -107,8 +114,8 @@ export function cpuSnapshot(roots) {
 export function otherLoad(before, after) {
   if (!before || !after) return null;
   const total = after.machine.total - before.machine.total;
-  if (!(total > 0)) return null;
   const elapsed = total / after.machine.cpus;
+  if (!(elapsed >= MIN_ELAPSED_TICKS)) return null;
   const other = after.machine.busy - before.machine.busy - (after.own - before.own);
   return {
     cores: Number(Math.max(0, other / elapsed).toFixed(2)),
