@@ -4,7 +4,7 @@ import { pollsWhileWaiting } from './gpu/pace.js';
 import { describeAdapter, requestDevice } from './gpu/device.js';
 import { NO_STORE, type TuningStore } from './gpu/tuning-store.js';
 import { type DeviceSource, Runtime } from './gpu/runtime.js';
-import { describe } from './core/errors.js';
+import { checkCallback } from './core/errors.js';
 import type { MlpOptions } from './core/types.js';
 import { decodeModel } from './io/model-file.js';
 import type { Architecture } from './io/state-dict.js';
@@ -127,9 +127,7 @@ export async function createEngineFrom(
     const names = ['auto', 'timed', ...Object.keys(MATMUL_VARIANTS)].map((k) => `'${k}'`).join(', ');
     throw new TypeError(`createEngine: matmul must be one of ${names}; got ${JSON.stringify(choice)}`);
   }
-  if (options.onTiming !== undefined && typeof options.onTiming !== 'function') {
-    throw new TypeError(`createEngine: onTiming must be a function; got ${describe(options.onTiming)}`);
-  }
+  checkCallback('createEngine', 'onTiming', options.onTiming);
   let device = options.device;
   let adapter = options.adapter;
   if (!device) ({ device, adapter } = await requestDevice(gpu, adapter, options.powerPreference));

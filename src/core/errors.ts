@@ -9,6 +9,13 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
+/** Throws unless `value` is a function or undefined: an optional callback, `name` of `where`'s options. */
+export function checkCallback(where: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${where}: ${name} must be a function; got ${describe(value)}`);
+  }
+}
+
 /** The device was lost (driver reset, GPU removed, destroyed under the engine, or a simulated loss). */
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';

@@ -14,7 +14,7 @@
  * trainer.terminate();
  * ```
  */
-import { describe } from '../core/errors.js';
+import { checkCallback } from '../core/errors.js';
 import type { LayerParameters, MlpOptions } from '../core/types.js';
 import type { TrainingData } from '../data/validate.js';
 import type { EngineOptions } from '../engine.js';
@@ -109,9 +109,7 @@ export class Trainer {
     const trainer = new Trainer(worker);
     try {
       const { onTiming } = options;
-      if (onTiming !== undefined && typeof onTiming !== 'function') {
-        throw new TypeError(`createTrainer: onTiming must be a function; got ${describe(onTiming)}`);
-      }
+      checkCallback('createTrainer', 'onTiming', onTiming);
       trainer.onTiming = onTiming;
       const engine = { ...options.engine, sendTiming: onTiming !== undefined };
       const info = await trainer.call<InitInfo>('init', [engine, options.model]);
